@@ -1,0 +1,22 @@
+"""The booking context the app gives the rules: clock, lengths, tariff table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.appointments.service import BookingContext
+
+
+def booking_context(request: Request) -> BookingContext:
+    state = request.app.state
+    return BookingContext(
+        now=state.clock(),
+        teleconsultation_minutes=state.settings.teleconsultation_slot_minutes,
+        home_visit_window_minutes=state.settings.arrival_window_minutes,
+        tariffs=state.tariffs,
+    )
+
+
+BookingContextDep = Annotated[BookingContext, Depends(booking_context)]

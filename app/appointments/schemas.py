@@ -1,0 +1,73 @@
+"""Appointment payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from app.appointments.models import AppointmentStatus, Origin
+from app.practitioners.models import SessionKind
+
+
+class BookingIn(BaseModel):
+    request_id: int
+    practitioner_id: int
+    start_at: dt.datetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
+    end_at: dt.datetime | None = Field(default=None, description="par défaut selon la modalité")
+    kind: SessionKind | None = Field(
+        default=None, description="par défaut : modalité de la demande"
+    )
+    deadline_override_reason: str | None = Field(
+        default=None, max_length=500, description="motif obligatoire pour réserver après l'échéance"
+    )
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(default="", max_length=500)
+    by_patient: bool = False
+
+
+class RescheduleIn(BaseModel):
+    start_at: dt.datetime
+    end_at: dt.datetime | None = None
+    practitioner_id: int | None = None
+    deadline_override_reason: str | None = Field(default=None, max_length=500)
+
+
+class StatusIn(BaseModel):
+    status: AppointmentStatus
+
+
+class AppointmentOut(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: int
+    request_id: int
+    patient_id: int
+    practitioner_id: int
+    session_id: int
+    kind: SessionKind
+    start_at: dt.datetime
+    end_at: dt.datetime
+    planned_arrival: dt.datetime | None
+    route_order: int | None
+    status: AppointmentStatus
+    origin: Origin
+    booked_by_id: int | None
+    deadline_override_reason: str | None
+    act_code: str | None
+    surcharges: list[str]
+    billed_under_id: int | None
+    teleconsultation_exception: str | None
+    cancel_reason: str | None
+    cancelled_by_patient: bool
+
+
+class FreeSlotOut(BaseModel):
+    practitioner_id: int
+    session_id: int
+    kind: SessionKind
+    start_at: dt.datetime
+    end_at: dt.datetime
+    open_to_sas: bool

@@ -1,0 +1,582 @@
+"""Booking: every rule checked in one place, under row locks, then guarded by the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Role, User
+from app.appointments import billing
+from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Origin
+from app.appointments.schemas import BookingIn, RescheduleIn
+from app.audit import service as audit_service
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.timeutil import PARIS, aware
+from app.patients.models import Patient
+from app.practitioners import service as practitioners_service
+from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
+from app.requests import service as requests_service
+from app.requests.models import CareRequest, RequestStatus
+
+
+@dataclass(frozen=True)
+class BookingContext:
+    """What booking needs from the app: the time, lengths and the tariff table."""
+
+    now: dt.datetime
+    teleconsultation_minutes: int = 15
+    home_visit_window_minutes: int = 60
+    tariffs: billing.TariffTable = billing.TariffTable()
+
+
+def _default_length(
+    kind: SessionKind, practitioner: Practitioner, ctx: BookingContext
+) -> dt.timedelta:
+    if kind == SessionKind.home_visit:
+        return dt.timedelta(minutes=ctx.home_visit_window_minutes)
+    if kind == SessionKind.teleconsultation:
+        return dt.timedelta(
+            minutes=practitioner.teleconsultation_slot_minutes or ctx.teleconsultation_minutes
+        )
+    return dt.timedelta(minutes=15)
+
+
+async def _containing_session(
+    *,
+    session: AsyncSession,
+    practitioner_id: int,
+    kind: SessionKind,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+) -> DutySession | None:
+    # Locking the session row serialises bookings into it (capacity, overlaps).
+    stmt = (
+        select(DutySession)
+        .where(
+            DutySession.practitioner_id == practitioner_id,
+            DutySession.kind == kind,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at <= start_at,
+            DutySession.end_at >= end_at,
+        )
+        .with_for_update()
+    )
+    return await session.scalar(stmt)
+
+
+async def _check_slot(
+    *,
+    session: AsyncSession,
+    actor: User,
+    care_request: CareRequest,
+    practitioner: Practitioner,
+    kind: SessionKind,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    override_reason: str | None,
+    ctx: BookingContext,
+    exclude_id: int | None = None,
+) -> DutySession:
+    """Every booking rule; raises a Conflict with a French message for the first one broken."""
+    if care_request.status == RequestStatus.redirected_15:
+        raise Conflict(
+            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être pris.",
+            code="redirected_15",
+        )
+    if end_at <= start_at:
+        raise Conflict("La fin du rendez-vous doit suivre son début.", field="end_at")
+    if start_at < ctx.now - dt.timedelta(minutes=5):
+        raise Conflict("Impossible de réserver un créneau déjà passé.", field="start_at")
+    if not practitioner.active:
+        raise Conflict("Ce médecin n'est plus actif sur la plateforme.", field="practitioner_id")
+    if care_request.deadline and start_at > care_request.deadline:
+        if not override_reason:
+            raise Conflict(
+                "Ce créneau dépasse l'échéance de la demande : indiquez un motif de dérogation "
+                "pour réserver quand même.",
+                field="start_at",
+                code="after_deadline",
+            )
+        if actor.role not in (Role.secretary, Role.coordinator, Role.admin):
+            raise Forbidden("Seul le secrétariat ou la coordination peut déroger à l'échéance.")
+    local_day = start_at.astimezone(PARIS).date()
+    if practitioner.status == PractitionerStatus.adjoint:
+        if not (
+            practitioner.authorisation_start
+            and practitioner.authorisation_end
+            and practitioner.authorisation_start <= local_day <= practitioner.authorisation_end
+        ):
+            raise Conflict(
+                "Ce médecin adjoint n'est pas autorisé à exercer à cette date "
+                "(hors de ses dates d'autorisation).",
+                field="practitioner_id",
+                code="adjoint_not_authorised",
+            )
+        if not await practitioners_service.titular_on_duty(
+            session=session, practitioner=practitioner, start_at=start_at, end_at=end_at
+        ):
+            raise Conflict(
+                "Un médecin adjoint ne peut recevoir de rendez-vous que lorsque son titulaire "
+                "est en service le même jour, sur les mêmes horaires.",
+                field="practitioner_id",
+                code="adjoint_without_titular",
+            )
+    duty = await _containing_session(
+        session=session,
+        practitioner_id=practitioner.id,
+        kind=kind,
+        start_at=start_at,
+        end_at=end_at,
+    )
+    if duty is None:
+        raise Conflict(
+            "Aucune vacation de ce type ne couvre ce créneau pour ce médecin.",
+            field="start_at",
+            code="outside_session",
+        )
+    if actor.role == Role.regulator and not duty.open_to_sas:
+        raise Forbidden("Cette vacation n'est pas ouverte au SAS.")
+    held = select(Appointment).where(
+        Appointment.session_id == duty.id, Appointment.status.in_(ACTIVE_STATUSES)
+    )
+    if exclude_id is not None:
+        held = held.where(Appointment.id != exclude_id)
+    taken = (await session.scalars(held)).all()
+    if kind != SessionKind.home_visit and any(
+        a.kind != SessionKind.home_visit and a.start_at < end_at and start_at < a.end_at
+        for a in taken
+    ):
+        raise Conflict(
+            "Ce créneau est déjà pris : choisissez-en un autre.",
+            field="start_at",
+            code="slot_taken",
+        )
+    if len(taken) >= duty.capacity:
+        raise Conflict(
+            f"Vacation complète ({duty.capacity} rendez-vous au plus).",
+            field="start_at",
+            code="session_full",
+        )
+    return duty
+
+
+async def _snp_used_this_week(
+    *, session: AsyncSession, practitioner_id: int, on: dt.datetime
+) -> int:
+    local = on.astimezone(PARIS)
+    monday = dt.datetime.combine(
+        local.date() - dt.timedelta(days=local.weekday()), dt.time(0), tzinfo=PARIS
+    )
+    rows = (
+        await session.scalars(
+            select(Appointment.surcharges).where(
+                Appointment.billed_under_id == practitioner_id,
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.start_at >= monday,
+                Appointment.start_at < monday + dt.timedelta(days=7),
+            )
+        )
+    ).all()
+    return sum(1 for surcharges in rows if "SNP" in (surcharges or []))
+
+
+async def _apply_billing(
+    *,
+    session: AsyncSession,
+    appointment: Appointment,
+    patient: Patient,
+    practitioner: Practitioner,
+    ctx: BookingContext,
+) -> None:
+    billed_under = (
+        practitioner.titular_id
+        if practitioner.status == PractitionerStatus.adjoint
+        else practitioner.id
+    )
+    facts = billing.BillingFacts(
+        kind=appointment.kind,
+        from_sas=appointment.origin == Origin.sas,
+        referred_at=appointment.sas_referral_at,
+        care_at=appointment.start_at,
+        practitioner_is_medecin_traitant=patient.medecin_traitant_id
+        in (practitioner.id, billed_under),
+        patient_has_medecin_traitant=str(patient.medecin_traitant_status) == "declared",
+        snp_used_this_week=await _snp_used_this_week(
+            session=session,
+            practitioner_id=billed_under or practitioner.id,
+            on=appointment.start_at,
+        ),
+    )
+    result = billing.compute(facts, ctx.tariffs)
+    appointment.act_code = result.act_code
+    appointment.surcharges = result.surcharges
+    appointment.billing_detail = result.detail()
+    appointment.billed_under_id = billed_under
+    if (
+        appointment.kind == SessionKind.teleconsultation
+        and patient.medecin_traitant_status != "declared"
+    ):
+        appointment.teleconsultation_exception = "cpts_sans_medecin_traitant"
+
+
+async def book(
+    *,
+    session: AsyncSession,
+    booking_in: BookingIn,
+    actor: User,
+    ctx: BookingContext,
+    origin: Origin | None = None,
+) -> Appointment:
+    care_request = await requests_service.get(
+        session=session, request_id=booking_in.request_id, actor=actor, lock=True
+    )
+    if care_request.status not in (
+        RequestStatus.new,
+        RequestStatus.unreachable,
+        RequestStatus.redirected_15,
+    ):
+        raise Conflict(
+            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
+            code="request_not_open",
+        )
+    practitioner = await practitioners_service.get(
+        session=session, practitioner_id=booking_in.practitioner_id
+    )
+    kind = booking_in.kind or care_request.modality or SessionKind.teleconsultation
+    start_at = aware(booking_in.start_at)
+    end_at = (
+        aware(booking_in.end_at)
+        if booking_in.end_at
+        else start_at + _default_length(kind, practitioner, ctx)
+    )
+    if actor.role == Role.regulator:
+        origin = Origin.sas
+    duty = await _check_slot(
+        session=session,
+        actor=actor,
+        care_request=care_request,
+        practitioner=practitioner,
+        kind=kind,
+        start_at=start_at,
+        end_at=end_at,
+        override_reason=booking_in.deadline_override_reason,
+        ctx=ctx,
+    )
+    origin = origin or Origin.secretariat
+    appointment = Appointment(
+        request_id=care_request.id,
+        patient_id=care_request.patient_id,
+        practitioner_id=practitioner.id,
+        session_id=duty.id,
+        kind=kind,
+        start_at=start_at,
+        end_at=end_at,
+        visit_minutes=care_request.visit_minutes if kind == SessionKind.home_visit else None,
+        status=AppointmentStatus.booked,
+        origin=origin,
+        booked_by_id=actor.id,
+        sas_regulator_id=actor.id
+        if origin == Origin.sas and actor.role == Role.regulator
+        else None,
+        sas_referral_at=ctx.now if origin == Origin.sas else None,
+        deadline_override_reason=booking_in.deadline_override_reason
+        if care_request.deadline and start_at > care_request.deadline
+        else None,
+        status_changed_at=ctx.now,
+    )
+    patient = await session.get(Patient, care_request.patient_id)
+    assert patient is not None
+    await _apply_billing(
+        session=session,
+        appointment=appointment,
+        patient=patient,
+        practitioner=practitioner,
+        ctx=ctx,
+    )
+    session.add(appointment)
+    await _flush_guarded(session)
+    requests_service.set_status(care_request, RequestStatus.scheduled, now=ctx.now)
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="book",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={
+            "practitioner_id": practitioner.id,
+            "start_at": start_at.isoformat(),
+            "kind": str(kind),
+            "deadline_override_reason": appointment.deadline_override_reason,
+        },
+    )
+    return appointment
+
+
+async def _flush_guarded(session: AsyncSession) -> None:
+    """The database's own guards (exclusion constraint, triggers) answer as a 409 too."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Ce créneau vient d'être pris : choisissez-en un autre.", code="slot_taken"
+        ) from exc
+    except Exception as exc:  # SQLite's RAISE(ABORT) from a trigger arrives as a generic error
+        if "ex_appointments_no_overlap" in str(exc):
+            raise Conflict(
+                "Ce créneau vient d'être pris : choisissez-en un autre.", code="slot_taken"
+            ) from exc
+        raise
+
+
+async def get(
+    *, session: AsyncSession, appointment_id: int, actor: User, lock: bool = False
+) -> Appointment:
+    stmt = select(Appointment).where(Appointment.id == appointment_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    appointment = await session.scalar(stmt)
+    if appointment is None:
+        raise NotFound(f"Rendez-vous n°{appointment_id} introuvable.")
+    if actor.role == Role.practitioner and actor.practitioner_id != appointment.practitioner_id:
+        raise Forbidden("Ce rendez-vous n'est pas dans votre agenda.")
+    if actor.role == Role.regulator and appointment.sas_regulator_id != actor.id:
+        raise Forbidden("Ce rendez-vous n'a pas été pris par vous.")
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="read",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+    )
+    return appointment
+
+
+async def cancel(
+    *,
+    session: AsyncSession,
+    appointment_id: int,
+    reason: str,
+    by_patient: bool,
+    actor: User,
+    now: dt.datetime,
+) -> Appointment:
+    appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
+    if appointment.status != AppointmentStatus.booked:
+        raise Conflict(
+            f"Seul un rendez-vous réservé peut être annulé (statut « {appointment.status} »)."
+        )
+    appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_at = now
+    appointment.cancel_reason = reason or None
+    appointment.cancelled_by_patient = by_patient
+    appointment.status_changed_at = now
+    care_request = await session.get(CareRequest, appointment.request_id)
+    if care_request is not None:
+        # Cancelled by the patient: the need is gone. By the platform: it still has to be met.
+        requests_service.set_status(
+            care_request, RequestStatus.cancelled if by_patient else RequestStatus.new, now=now
+        )
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="cancel",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={"by_patient": by_patient},
+    )
+    return appointment
+
+
+async def reschedule(
+    *,
+    session: AsyncSession,
+    appointment_id: int,
+    reschedule_in: RescheduleIn,
+    actor: User,
+    ctx: BookingContext,
+) -> Appointment:
+    appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
+    if appointment.status != AppointmentStatus.booked:
+        raise Conflict("Seul un rendez-vous réservé peut être déplacé.")
+    care_request = await session.get(CareRequest, appointment.request_id)
+    assert care_request is not None
+    practitioner = await practitioners_service.get(
+        session=session,
+        practitioner_id=reschedule_in.practitioner_id or appointment.practitioner_id,
+    )
+    start_at = aware(reschedule_in.start_at)
+    end_at = (
+        aware(reschedule_in.end_at)
+        if reschedule_in.end_at
+        else start_at + (appointment.end_at - appointment.start_at)
+    )
+    duty = await _check_slot(
+        session=session,
+        actor=actor,
+        care_request=care_request,
+        practitioner=practitioner,
+        kind=appointment.kind,
+        start_at=start_at,
+        end_at=end_at,
+        override_reason=reschedule_in.deadline_override_reason,
+        ctx=ctx,
+        exclude_id=appointment.id,
+    )
+    previous = appointment.start_at
+    appointment.practitioner_id = practitioner.id
+    appointment.session_id = duty.id
+    appointment.start_at, appointment.end_at = start_at, end_at
+    appointment.planned_arrival = None
+    appointment.route_order = None
+    appointment.status_changed_at = ctx.now
+    if reschedule_in.deadline_override_reason:
+        appointment.deadline_override_reason = reschedule_in.deadline_override_reason
+    patient = await session.get(Patient, appointment.patient_id)
+    assert patient is not None
+    await _apply_billing(
+        session=session,
+        appointment=appointment,
+        patient=patient,
+        practitioner=practitioner,
+        ctx=ctx,
+    )
+    await _flush_guarded(session)
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="reschedule",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={"from": previous.isoformat(), "to": start_at.isoformat()},
+    )
+    return appointment
+
+
+async def set_outcome(
+    *,
+    session: AsyncSession,
+    appointment_id: int,
+    status: AppointmentStatus,
+    actor: User,
+    now: dt.datetime,
+) -> Appointment:
+    if status not in (AppointmentStatus.fulfilled, AppointmentStatus.noshow):
+        raise Conflict(
+            "Utilisez l'annulation pour annuler ; le statut attendu est fulfilled ou noshow."
+        )
+    appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
+    if appointment.status != AppointmentStatus.booked:
+        raise Conflict(f"Ce rendez-vous a déjà le statut « {appointment.status} ».")
+    appointment.status = status
+    appointment.status_changed_at = now
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="outcome",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={"status": str(status)},
+    )
+    return appointment
+
+
+async def list_for_practitioner(
+    *,
+    session: AsyncSession,
+    practitioner_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    include_cancelled: bool = False,
+) -> Sequence[Appointment]:
+    stmt = select(Appointment).where(
+        Appointment.practitioner_id == practitioner_id,
+        Appointment.start_at < end,
+        Appointment.end_at > start,
+    )
+    if not include_cancelled:
+        stmt = stmt.where(Appointment.status != AppointmentStatus.cancelled)
+    stmt = stmt.order_by(Appointment.start_at, Appointment.route_order.nulls_last(), Appointment.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def free_slots(
+    *,
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    practitioner_ids: Sequence[int] | None = None,
+    kind: SessionKind = SessionKind.teleconsultation,
+    sas_only: bool = False,
+    now: dt.datetime | None = None,
+) -> list[tuple[DutySession, dt.datetime, dt.datetime]]:
+    """Timed slots cut from sessions at each practitioner's length, minus what is held."""
+    sessions = await practitioners_service.list_sessions(
+        session=session, practitioner_ids=practitioner_ids, start=start, end=end, kind=kind
+    )
+    if sas_only:
+        sessions = [s for s in sessions if s.open_to_sas]
+    if not sessions:
+        return []
+    ids = [s.id for s in sessions]
+    held_rows = (
+        await session.execute(
+            select(Appointment.session_id, Appointment.start_at, Appointment.end_at).where(
+                Appointment.session_id.in_(ids), Appointment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+    ).all()
+    held: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for session_id, a_start, a_end in held_rows:
+        held.setdefault(session_id, []).append((a_start, a_end))
+    lengths = dict(
+        (
+            await session.execute(
+                select(Practitioner.id, Practitioner.teleconsultation_slot_minutes).where(
+                    Practitioner.id.in_({s.practitioner_id for s in sessions})
+                )
+            )
+        ).all()
+    )
+    slots: list[tuple[DutySession, dt.datetime, dt.datetime]] = []
+    for duty in sessions:
+        taken = held.get(duty.id, [])
+        if len(taken) >= duty.capacity:
+            continue
+        step = dt.timedelta(minutes=lengths.get(duty.practitioner_id) or 15)
+        cursor = duty.start_at
+        while cursor + step <= duty.end_at:
+            slot_end = cursor + step
+            if (
+                cursor >= start
+                and cursor < end
+                and (now is None or cursor >= now)
+                and not any(a < slot_end and cursor < b for a, b in taken)
+            ):
+                slots.append((duty, cursor, slot_end))
+            cursor = slot_end
+    slots.sort(key=lambda item: (item[1], item[0].practitioner_id))
+    return slots
+
+
+async def count_in_session(*, session: AsyncSession, session_id: int) -> int:
+    return (
+        await session.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.session_id == session_id, Appointment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+        or 0
+    )

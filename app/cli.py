@@ -1,0 +1,125 @@
+"""The `premier-recours` command: serve, migrate, seed-demo, worker, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+
+from app.core.config import Settings
+from app.core.timeutil import PARIS
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "demo", False):
+        overrides["demo"] = True
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    return Settings(**overrides)
+
+
+async def _seed_and_extend(settings: Settings, *, seed_demo: bool) -> None:
+    from app.core.db import make_engine, make_sessionmaker
+    from app.demo import seed as demo_seed
+    from app.practitioners import service as practitioners_service
+
+    engine = make_engine(settings.database_url)
+    maker = make_sessionmaker(engine)
+    today = dt.datetime.now(PARIS).date()
+    try:
+        async with maker() as session, session.begin():
+            if seed_demo:
+                created = await demo_seed.seed(
+                    session=session, today=today, horizon_days=settings.session_horizon_days
+                )
+                print("Territoire de démonstration créé." if created else "Démo déjà présente.")
+            count = await practitioners_service.materialise(
+                session=session,
+                start=today,
+                end=today + dt.timedelta(days=settings.session_horizon_days),
+            )
+            if count:
+                print(f"{count} vacations générées depuis les modèles hebdomadaires.")
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.core import migrate
+
+    settings = _settings(args)
+    if args.downgrade:
+        migrate.downgrade(settings.database_url, args.revision or "base")
+    else:
+        migrate.upgrade(settings.database_url, args.revision or "head")
+    print("Schéma de la base à jour.")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from app.core import migrate
+
+    settings = _settings(args)
+    migrate.upgrade(settings.database_url)
+    asyncio.run(_seed_and_extend(settings, seed_demo=True))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.core import migrate
+    from app.main import create_app
+
+    settings = _settings(args)
+    migrate.upgrade(settings.database_url)
+    asyncio.run(_seed_and_extend(settings, seed_demo=settings.demo))
+    if settings.demo:
+        print(
+            "Mode démonstration : comptes secretaire, coordination, regulateur et dr.<nom>, "
+            "mot de passe « demo »."
+        )
+    print(f"Premier Recours sur http://{args.host}:{args.port}/")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    from scheduler import bench
+
+    return bench.main(rest) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="premier-recours", description=__doc__)
+    parser.add_argument("--database-url", help="remplace DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="lance le service web")
+    serve.add_argument("--demo", action="store_true", help="territoire et comptes de démonstration")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    mig = sub.add_parser("migrate", help="met le schéma de la base à jour (Alembic)")
+    mig.add_argument("--revision")
+    mig.add_argument("--downgrade", action="store_true")
+    mig.set_defaults(func=cmd_migrate)
+    seed = sub.add_parser("seed-demo", help="crée le territoire de démonstration")
+    seed.set_defaults(func=cmd_seed_demo, demo=True)
+    sub.add_parser("bench", help="bancs d'essai du planificateur", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if "bench" in argv:
+        index = argv.index("bench")
+        return cmd_bench(parser.parse_args(argv[: index + 1]), argv[index + 1 :])
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Root settings of the service, typed and passed in (never read at import time)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to run; environment variables override the defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    database_url: str = "sqlite:///premier-recours.db"
+    secret_key: str = _DEV_SECRET
+    demo: bool = False
+    timezone: str = "Europe/Paris"
+    public_base_url: str = "http://127.0.0.1:8000"
+    token_lifetime_minutes: int = 12 * 60
+    # Sessions are materialised from weekly templates this many days ahead.
+    session_horizon_days: int = 56
+    teleconsultation_slot_minutes: int = 15
+    home_visit_minutes: int = 20
+    arrival_window_minutes: int = 60
+    db_pool_size: int = 10
+    # Argon2id cost (argon2-cffi defaults); lowering it is for test suites only.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == _DEV_SECRET:
+            raise ValueError("SECRET_KEY doit être défini en production")
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,170 @@
+"""Practitioners, their sessions and absences, and their agenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from app.accounts.dependencies import STAFF, CurrentUser, require_roles
+from app.accounts.models import Role, User
+from app.appointments import service as appointments_service
+from app.core.clock import NowDep
+from app.core.db import SessionDep
+from app.core.errors import Forbidden
+from app.core.timeutil import PARIS, day_bounds
+from app.practitioners import agenda as agenda_service
+from app.practitioners import service as practitioners_service
+from app.practitioners.schemas import (
+    AbsenceIn,
+    AbsenceOut,
+    PractitionerIn,
+    PractitionerOut,
+    SessionIn,
+    SessionOut,
+    SessionTemplateIn,
+    SessionTemplateOut,
+)
+
+router = APIRouter(prefix="/api/practitioners", tags=["practitioners"])
+
+ROSTER = (Role.coordinator, Role.admin)
+
+
+def _out(practitioner: Any) -> PractitionerOut:
+    out = PractitionerOut.model_validate(practitioner)
+    out.warnings = practitioners_service.warnings_for(practitioner)
+    return out
+
+
+def _own_or_roster(user: User, practitioner_id: int) -> None:
+    if user.role in ROSTER:
+        return
+    if user.role == Role.practitioner and user.practitioner_id == practitioner_id:
+        return
+    raise Forbidden("Vous ne pouvez gérer que vos propres vacations.")
+
+
+@router.get("", response_model=list[PractitionerOut])
+async def list_practitioners(session: SessionDep, user: CurrentUser) -> Any:
+    return [_out(p) for p in await practitioners_service.list_(session=session)]
+
+
+@router.post(
+    "", response_model=PractitionerOut, status_code=201, dependencies=[require_roles(*ROSTER)]
+)
+async def create_practitioner(practitioner_in: PractitionerIn, session: SessionDep) -> Any:
+    return _out(
+        await practitioners_service.create(session=session, practitioner_in=practitioner_in)
+    )
+
+
+@router.get("/{practitioner_id}", response_model=PractitionerOut)
+async def get_practitioner(practitioner_id: int, session: SessionDep, user: CurrentUser) -> Any:
+    return _out(await practitioners_service.get(session=session, practitioner_id=practitioner_id))
+
+
+@router.get("/{practitioner_id}/sessions", response_model=list[SessionOut])
+async def list_sessions(
+    practitioner_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    date_from: dt.date | None = Query(default=None, alias="from"),
+    date_to: dt.date | None = Query(default=None, alias="to"),
+) -> Any:
+    await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    first = date_from or now.astimezone(PARIS).date()
+    last = date_to or first + dt.timedelta(days=7)
+    return await practitioners_service.list_sessions(
+        session=session,
+        practitioner_ids=[practitioner_id],
+        start=day_bounds(first)[0],
+        end=day_bounds(last)[1],
+    )
+
+
+@router.post("/{practitioner_id}/sessions", response_model=SessionOut, status_code=201)
+async def add_session(
+    practitioner_id: int, session_in: SessionIn, session: SessionDep, user: CurrentUser
+) -> Any:
+    _own_or_roster(user, practitioner_id)
+    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    return await practitioners_service.add_session(
+        session=session, practitioner=practitioner, session_in=session_in
+    )
+
+
+@router.post("/{practitioner_id}/templates", response_model=SessionTemplateOut, status_code=201)
+async def add_template(
+    practitioner_id: int,
+    template_in: SessionTemplateIn,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    request: Request,
+) -> Any:
+    _own_or_roster(user, practitioner_id)
+    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    return await practitioners_service.add_template(
+        session=session,
+        practitioner=practitioner,
+        template_in=template_in,
+        today=now.astimezone(PARIS).date(),
+        horizon_days=request.app.state.settings.session_horizon_days,
+    )
+
+
+@router.post("/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201)
+async def add_absence(
+    practitioner_id: int, absence_in: AbsenceIn, session: SessionDep, user: CurrentUser
+) -> Any:
+    _own_or_roster(user, practitioner_id)
+    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    return await practitioners_service.add_absence(
+        session=session, practitioner=practitioner, absence_in=absence_in
+    )
+
+
+@router.get("/{practitioner_id}/agenda")
+async def get_agenda(
+    practitioner_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    date: dt.date | None = None,
+) -> Any:
+    if user.role == Role.practitioner and user.practitioner_id != practitioner_id:
+        raise Forbidden("Un médecin ne peut consulter que son propre agenda.")
+    if user.role not in (*STAFF, Role.practitioner):
+        raise Forbidden("Votre rôle ne permet pas de consulter les agendas.")
+    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    return await agenda_service.day(
+        session=session,
+        practitioner=practitioner,
+        date=date or now.astimezone(PARIS).date(),
+        actor=user,
+    )
+
+
+@router.get("/{practitioner_id}/free-slots", dependencies=[require_roles(*STAFF)])
+async def free_slots(
+    practitioner_id: int,
+    session: SessionDep,
+    now: NowDep,
+    date_from: dt.date | None = Query(default=None, alias="from"),
+    days: int = Query(default=3, ge=1, le=31),
+) -> Any:
+    first = date_from or now.astimezone(PARIS).date()
+    slots = await appointments_service.free_slots(
+        session=session,
+        practitioner_ids=[practitioner_id],
+        start=day_bounds(first)[0],
+        end=day_bounds(first + dt.timedelta(days=days - 1))[1],
+        now=now,
+    )
+    return [
+        {"session_id": duty.id, "start_at": start, "end_at": end, "open_to_sas": duty.open_to_sas}
+        for duty, start, end in slots
+    ]

@@ -1,0 +1,331 @@
+"""The roster: practitioners, weekly templates, dated sessions and absences."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.appointments.models import ACTIVE_STATUSES, Appointment
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.identifiers import rpps_checksum_ok
+from app.core.timeutil import PARIS, at, aware, day_bounds, is_public_holiday
+from app.practitioners.models import (
+    Absence,
+    DutySession,
+    Practitioner,
+    PractitionerStatus,
+    SessionKind,
+    SessionTemplate,
+)
+from app.practitioners.schemas import AbsenceIn, PractitionerIn, SessionIn, SessionTemplateIn
+
+
+async def get(*, session: AsyncSession, practitioner_id: int) -> Practitioner:
+    practitioner = await session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise NotFound(f"Médecin n°{practitioner_id} introuvable.")
+    return practitioner
+
+
+async def list_(*, session: AsyncSession, active_only: bool = True) -> Sequence[Practitioner]:
+    stmt = select(Practitioner).order_by(Practitioner.family_name, Practitioner.given_name)
+    if active_only:
+        stmt = stmt.where(Practitioner.active.is_(True))
+    return (await session.scalars(stmt)).all()
+
+
+def warnings_for(practitioner: Practitioner) -> list[str]:
+    if not rpps_checksum_ok(practitioner.rpps):
+        return ["La clé de contrôle (Luhn) du RPPS ne correspond pas : vérifiez le numéro."]
+    return []
+
+
+async def create(*, session: AsyncSession, practitioner_in: PractitionerIn) -> Practitioner:
+    data = practitioner_in.model_dump(exclude={"idnps"})
+    if await session.scalar(select(Practitioner.id).where(Practitioner.rpps == data["rpps"])):
+        raise Conflict(f"Un médecin avec le RPPS {data['rpps']} existe déjà.", field="rpps")
+    if practitioner_in.status == PractitionerStatus.adjoint:
+        titular = await session.get(Practitioner, practitioner_in.titular_id)
+        if titular is None or titular.status != PractitionerStatus.titular:
+            raise InvalidInput(
+                "Le médecin de rattachement doit être un titulaire existant.", field="titular_id"
+            )
+        data["accepts_new_patients"] = False  # an adjoint is never médecin traitant
+        data["new_patient_capacity"] = 0
+    practitioner = Practitioner(**data)
+    session.add(practitioner)
+    await session.flush()
+    return practitioner
+
+
+def default_capacity(practitioner: Practitioner, kind: SessionKind, minutes: int) -> int:
+    if kind == SessionKind.home_visit:
+        return max(1, practitioner.max_visits_per_morning)
+    slot = (
+        practitioner.teleconsultation_slot_minutes if kind == SessionKind.teleconsultation else 15
+    )
+    return max(1, minutes // slot)
+
+
+def _minutes(start: dt.time, end: dt.time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+async def add_template(
+    *,
+    session: AsyncSession,
+    practitioner: Practitioner,
+    template_in: SessionTemplateIn,
+    today: dt.date,
+    horizon_days: int,
+) -> SessionTemplate:
+    await _check_adjoint_weekday(
+        session=session, practitioner=practitioner, weekday=template_in.weekday
+    )
+    template = SessionTemplate(
+        practitioner_id=practitioner.id,
+        weekday=template_in.weekday,
+        kind=template_in.kind,
+        start_time=template_in.start_time,
+        end_time=template_in.end_time,
+        capacity=template_in.capacity
+        or default_capacity(
+            practitioner, template_in.kind, _minutes(template_in.start_time, template_in.end_time)
+        ),
+        open_to_sas=template_in.open_to_sas,
+        valid_from=template_in.valid_from or today,
+        valid_until=template_in.valid_until,
+    )
+    session.add(template)
+    await session.flush()
+    await materialise(session=session, start=today, end=today + dt.timedelta(days=horizon_days))
+    return template
+
+
+async def _check_adjoint_weekday(
+    *, session: AsyncSession, practitioner: Practitioner, weekday: int
+) -> None:
+    """An adjoint works alongside their titular: only on a weekday the titular works."""
+    if practitioner.status != PractitionerStatus.adjoint or practitioner.titular_id is None:
+        return
+    titular_days = set(
+        (
+            await session.scalars(
+                select(SessionTemplate.weekday).where(
+                    SessionTemplate.practitioner_id == practitioner.titular_id,
+                    SessionTemplate.active.is_(True),
+                )
+            )
+        ).all()
+    )
+    if weekday not in titular_days:
+        raise Conflict(
+            "Un médecin adjoint ne peut avoir de vacation que les jours où son titulaire "
+            "travaille.",
+            field="weekday",
+        )
+
+
+async def materialise(*, session: AsyncSession, start: dt.date, end: dt.date) -> int:
+    """Create the dated sessions of every active template between two dates (idempotent).
+
+    Public holidays and absences are skipped: the platform is closed unless the
+    coordinator opens a one-off session.
+    """
+    templates = (
+        await session.scalars(select(SessionTemplate).where(SessionTemplate.active.is_(True)))
+    ).all()
+    if not templates:
+        return 0
+    existing = set(
+        (
+            await session.execute(
+                select(DutySession.template_id, DutySession.date).where(
+                    DutySession.date >= start,
+                    DutySession.date <= end,
+                    DutySession.template_id.is_not(None),
+                )
+            )
+        ).all()
+    )
+    absences = (
+        await session.scalars(
+            select(Absence).where(
+                Absence.end_at > at(start, dt.time(0, 0)),
+                Absence.start_at < at(end, dt.time(23, 59)),
+            )
+        )
+    ).all()
+    created = 0
+    day = start
+    while day <= end:
+        if not is_public_holiday(day):
+            for template in templates:
+                if template.weekday != day.weekday() or (template.id, day) in existing:
+                    continue
+                if day < template.valid_from or (
+                    template.valid_until and day > template.valid_until
+                ):
+                    continue
+                start_at = at(day, template.start_time)
+                end_at = at(day, template.end_time)
+                if any(
+                    a.practitioner_id == template.practitioner_id
+                    and a.start_at < end_at
+                    and start_at < a.end_at
+                    for a in absences
+                ):
+                    continue
+                session.add(
+                    DutySession(
+                        practitioner_id=template.practitioner_id,
+                        template_id=template.id,
+                        date=day,
+                        kind=template.kind,
+                        start_at=start_at,
+                        end_at=end_at,
+                        capacity=template.capacity,
+                        open_to_sas=template.open_to_sas,
+                    )
+                )
+                created += 1
+        day += dt.timedelta(days=1)
+    await session.flush()
+    return created
+
+
+async def add_session(
+    *, session: AsyncSession, practitioner: Practitioner, session_in: SessionIn
+) -> DutySession:
+    start_at, end_at = (
+        at(session_in.date, session_in.start_time),
+        at(session_in.date, session_in.end_time),
+    )
+    if practitioner.status == PractitionerStatus.adjoint:
+        if not await titular_on_duty(
+            session=session, practitioner=practitioner, start_at=start_at, end_at=end_at
+        ):
+            raise Conflict(
+                "Un médecin adjoint ne peut avoir de vacation qu'en même temps que son titulaire : "
+                "aucune vacation du titulaire ce jour-là sur ces horaires.",
+                field="date",
+            )
+    overlap = await session.scalar(
+        select(DutySession.id).where(
+            DutySession.practitioner_id == practitioner.id,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at < end_at,
+            DutySession.end_at > start_at,
+        )
+    )
+    if overlap:
+        raise Conflict("Ce médecin a déjà une vacation sur ces horaires.", field="start_time")
+    duty = DutySession(
+        practitioner_id=practitioner.id,
+        date=session_in.date,
+        kind=session_in.kind,
+        start_at=start_at,
+        end_at=end_at,
+        capacity=session_in.capacity
+        or default_capacity(
+            practitioner, session_in.kind, _minutes(session_in.start_time, session_in.end_time)
+        ),
+        open_to_sas=session_in.open_to_sas,
+    )
+    session.add(duty)
+    await session.flush()
+    return duty
+
+
+async def titular_on_duty(
+    *, session: AsyncSession, practitioner: Practitioner, start_at: dt.datetime, end_at: dt.datetime
+) -> bool:
+    """Whether the adjoint's titular has a session that day overlapping these hours."""
+    if practitioner.titular_id is None:
+        return False
+    found = await session.scalar(
+        select(DutySession.id).where(
+            DutySession.practitioner_id == practitioner.titular_id,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at < end_at,
+            DutySession.end_at > start_at,
+        )
+    )
+    return found is not None
+
+
+async def list_sessions(
+    *,
+    session: AsyncSession,
+    practitioner_ids: Sequence[int] | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    kind: SessionKind | None = None,
+    include_cancelled: bool = False,
+) -> Sequence[DutySession]:
+    stmt = select(DutySession).where(DutySession.start_at < end, DutySession.end_at > start)
+    if practitioner_ids is not None:
+        stmt = stmt.where(DutySession.practitioner_id.in_(practitioner_ids))
+    if kind is not None:
+        stmt = stmt.where(DutySession.kind == kind)
+    if not include_cancelled:
+        stmt = stmt.where(DutySession.cancelled.is_(False))
+    return (
+        await session.scalars(stmt.order_by(DutySession.start_at, DutySession.practitioner_id))
+    ).all()
+
+
+async def sessions_on(
+    *, session: AsyncSession, practitioner_id: int, date: dt.date
+) -> Sequence[DutySession]:
+    start, end = day_bounds(date)
+    return await list_sessions(
+        session=session, practitioner_ids=[practitioner_id], start=start, end=end
+    )
+
+
+async def add_absence(
+    *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
+) -> Absence:
+    """Record an absence and cancel the sessions it covers; refused over booked appointments."""
+    start_at, end_at = aware(absence_in.start_at, PARIS), aware(absence_in.end_at, PARIS)
+    booked = (
+        await session.scalars(
+            select(Appointment.id).where(
+                Appointment.practitioner_id == practitioner.id,
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.start_at < end_at,
+                Appointment.end_at > start_at,
+            )
+        )
+    ).all()
+    if booked:
+        raise Conflict(
+            f"{len(booked)} rendez-vous sont déjà pris sur cette période : "
+            "déplacez-les ou annulez-les avant de déclarer l'absence.",
+            appointment_ids=list(booked),
+        )
+    absence = Absence(
+        practitioner_id=practitioner.id, start_at=start_at, end_at=end_at, reason=absence_in.reason
+    )
+    session.add(absence)
+    covered = (
+        await session.scalars(
+            select(DutySession).where(
+                and_(
+                    DutySession.practitioner_id == practitioner.id,
+                    DutySession.cancelled.is_(False),
+                    DutySession.start_at < end_at,
+                    DutySession.end_at > start_at,
+                )
+            )
+        )
+    ).all()
+    for duty in covered:
+        duty.cancelled = True
+        duty.cancel_reason = absence_in.reason or "Absence"
+    await session.flush()
+    return absence

@@ -1,0 +1,158 @@
+"""Requests: intake with triage, and the status lifecycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Role, User
+from app.audit import service as audit_service
+from app.core.errors import Conflict, NotFound
+from app.core.timeutil import PARIS, aware
+from app.patients import service as patients_service
+from app.requests.models import CareRequest, Channel, RequestStatus
+from app.requests.schemas import RequestIn
+from app.requests.triage import TriageOutcome, triage
+
+# Which statuses a request may move to by hand (scheduling happens through booking).
+_MANUAL_TRANSITIONS = {
+    RequestStatus.new: {
+        RequestStatus.advice_given,
+        RequestStatus.cancelled,
+        RequestStatus.unreachable,
+        RequestStatus.redirected_15,
+    },
+    RequestStatus.unreachable: {RequestStatus.new, RequestStatus.cancelled},
+    RequestStatus.scheduled: set(),
+    RequestStatus.redirected_15: set(),
+    RequestStatus.advice_given: set(),
+    RequestStatus.cancelled: set(),
+}
+
+
+async def create(
+    *, session: AsyncSession, request_in: RequestIn, actor: User, now: dt.datetime
+) -> tuple[CareRequest, TriageOutcome]:
+    patient = await patients_service.get(
+        session=session, patient_id=request_in.patient_id, actor=actor, purpose="intake"
+    )
+    received_at = aware(request_in.received_at, PARIS) if request_in.received_at else now
+    if actor.role == Role.regulator:
+        request_in = request_in.model_copy(update={"channel": Channel.sas})
+    outcome = triage(
+        red_flags=request_in.red_flags,
+        birth_date=patient.birth_date,
+        received_at=received_at,
+        urgency=request_in.urgency,
+        cannot_travel=request_in.cannot_travel,
+        reduced_mobility=patient.reduced_mobility,
+        isolation=patient.isolation,
+        disability=patient.disability,
+    )
+    care_request = CareRequest(
+        patient_id=patient.id,
+        channel=request_in.channel,
+        received_at=received_at,
+        reason=request_in.reason,
+        symptoms_since=request_in.symptoms_since,
+        red_flags=list(outcome.red_flags),
+        cannot_travel=request_in.cannot_travel,
+        urgency=outcome.urgency,
+        deadline=outcome.deadline,
+        modality_suggested=outcome.modality_suggested,
+        modality=None
+        if outcome.redirected
+        else (request_in.modality or outcome.modality_suggested),
+        visit_minutes=request_in.visit_minutes,
+        status=RequestStatus.redirected_15 if outcome.redirected else RequestStatus.new,
+        status_changed_at=now,
+        status_note=outcome.message if outcome.redirected else None,
+        handled_by_id=actor.id,
+    )
+    session.add(care_request)
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity_type="request",
+        entity_id=care_request.id,
+        patient_id=patient.id,
+        detail={"status": str(care_request.status), "red_flags": list(outcome.red_flags)},
+    )
+    return care_request, outcome
+
+
+async def get(
+    *, session: AsyncSession, request_id: int, actor: User, lock: bool = False
+) -> CareRequest:
+    stmt = select(CareRequest).where(CareRequest.id == request_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    care_request = await session.scalar(stmt)
+    if care_request is None:
+        raise NotFound(f"Demande n°{request_id} introuvable.")
+    # Reading the request reads the patient's data: access rules and audit apply.
+    await patients_service.get(
+        session=session, patient_id=care_request.patient_id, actor=actor, purpose="read_request"
+    )
+    return care_request
+
+
+async def list_open(*, session: AsyncSession, limit: int = 200) -> Sequence[CareRequest]:
+    stmt = (
+        select(CareRequest)
+        .where(CareRequest.status == RequestStatus.new)
+        .order_by(CareRequest.deadline.nulls_last(), CareRequest.received_at)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def list_for_patient(*, session: AsyncSession, patient_id: int) -> Sequence[CareRequest]:
+    stmt = (
+        select(CareRequest)
+        .where(CareRequest.patient_id == patient_id)
+        .order_by(CareRequest.received_at.desc())
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    request_id: int,
+    status: RequestStatus,
+    note: str | None,
+    actor: User,
+    now: dt.datetime,
+) -> CareRequest:
+    care_request = await get(session=session, request_id=request_id, actor=actor, lock=True)
+    if status not in _MANUAL_TRANSITIONS[care_request.status]:
+        raise Conflict(
+            f"Passage impossible de « {care_request.status} » à « {status} » pour cette demande."
+        )
+    set_status(care_request, status, now=now, note=note)
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="status",
+        entity_type="request",
+        entity_id=care_request.id,
+        patient_id=care_request.patient_id,
+        detail={"status": str(status)},
+    )
+    return care_request
+
+
+def set_status(
+    care_request: CareRequest, status: RequestStatus, *, now: dt.datetime, note: str | None = None
+) -> None:
+    care_request.status = status
+    care_request.status_changed_at = now
+    if note is not None:
+        care_request.status_note = note

@@ -1,0 +1,110 @@
+"""Bièvre mornings: our rounds vs PyVRP, first-feasible time, propose() latency.
+
+Usage: ``python benchmarks/cpts_rounds.py --seeds 3``. Both solvers minimise
+the same objective (travel seconds + continuity + drop penalties) on the same
+routing problem; ``distance`` is travel minutes. Prints a table and a final
+JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+
+from scheduler import Parameters, propose, solve_rounds
+from scheduler.bench import bench_cpts
+from scheduler.bievre import morning, random_visit
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def first_feasible(visits: int, gps: int, repeats: int) -> dict[str, float]:
+    """Wall time of the insertion heuristic alone, model building included."""
+    times = []
+    for seed in range(repeats):
+        instance = morning(visits, gps, seed)
+        started = time.perf_counter()
+        plan = solve_rounds(instance, Parameters(seed=seed), first_solution_only=True)
+        times.append(time.perf_counter() - started)
+        assert not plan.check()
+    return {"median_ms": 1000 * statistics.median(times), "p95_ms": 1000 * percentile(times, 0.95)}
+
+
+def propose_latency(planned: int, requests: int) -> dict[str, float]:
+    """propose() with ``planned`` visits already in the rounds (plan given, as the app does)."""
+    instance = morning(planned, 11, seed=42)
+    plan = solve_rounds(instance, Parameters(time_limit_s=2.0, seed=42))
+    rng = random.Random(7)
+    ids = [p.id for p in instance.practitioners]
+    times, answered = [], 0
+    for i in range(requests):
+        new = random_visit(rng, f"N{i}", ids)
+        started = time.perf_counter()
+        options = propose(instance, new, k=5, plan=plan)
+        times.append(time.perf_counter() - started)
+        answered += bool(options)
+    return {
+        "median_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * percentile(times, 0.95),
+        "answered": answered / requests,
+    }
+
+
+def compare(visits: int, limit: float, ref_limit: float, seed: int) -> dict[str, float]:
+    """Ours at ``limit`` vs PyVRP at ``ref_limit`` on one seeded morning."""
+    ours = bench_cpts(visits=visits, gps=11, seed=seed, time_limit_s=limit, reference=False)
+    ref = bench_cpts(visits=visits, gps=11, seed=seed, time_limit_s=ref_limit, reference=True)
+    return {
+        "ours_distance": ours["distance"],
+        "ours_objective": ours["objective"],
+        "ours_dropped": len(ours["dropped"]),
+        "pyvrp_distance": ref["pyvrp_distance"],
+        "pyvrp_objective": ref["pyvrp_objective"],
+        "pyvrp_dropped": len(ref["pyvrp_dropped"]),
+        "distance_gap_pct": 100 * (ours["distance"] / ref["pyvrp_distance"] - 1),
+        "objective_gap_pct": 100 * (ours["objective"] / ref["pyvrp_objective"] - 1),
+    }
+
+
+def main() -> None:
+    """Run every measurement and print it."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    summary: dict[str, object] = {}
+    summary["first_feasible_40x11"] = ff = first_feasible(40, 11, 20)
+    print(
+        f"first feasible 40 visits/11 GPs: median {ff['median_ms']:.1f} ms, "
+        f"p95 {ff['p95_ms']:.1f} ms (target < 50 ms)",
+        flush=True,
+    )
+    summary["propose_60_planned"] = pl = propose_latency(60, 60)
+    print(
+        f"propose() with 60 planned: median {pl['median_ms']:.1f} ms, p95 {pl['p95_ms']:.1f} ms "
+        f"(target p95 < 200 ms), answered {pl['answered']:.0%}",
+        flush=True,
+    )
+    for visits, limit in ((40, 2.0), (40, 5.0), (80, 5.0)):
+        rows = [compare(visits, limit, 5.0, seed) for seed in range(1, args.seeds + 1)]
+        key = f"{visits}v_{limit:g}s_vs_pyvrp_5s"
+        dist = statistics.mean(r["distance_gap_pct"] for r in rows)
+        obj = statistics.mean(r["objective_gap_pct"] for r in rows)
+        summary[key] = {"distance_gap_pct": dist, "objective_gap_pct": obj, "rows": rows}
+        drops = [(r["ours_dropped"], r["pyvrp_dropped"]) for r in rows]
+        print(
+            f"{visits} visits, ours {limit:g}s vs PyVRP 5s: mean distance gap {dist:.2f}%, "
+            f"objective gap {obj:.2f}%, dropped (ours, pyvrp) {drops}",
+            flush=True,
+        )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

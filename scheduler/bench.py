@@ -1,0 +1,120 @@
+"""Benchmark command line: ``bench solomon FILE …`` and ``bench cpts …``, one JSON object each.
+
+The app wires ``premier-recours bench …`` to :func:`main`. PyVRP (the
+reference, a development dependency) is imported lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from scheduler.bievre import morning
+from scheduler.model import Parameters
+from scheduler.plan import build_rounds_model
+from scheduler.routing import RoutingSolution, solve_routing
+from scheduler.solomon import read_solomon, solve_solomon
+
+
+def bench_solomon(path: str, *, time_limit_s: float, seed: int) -> dict[str, Any]:
+    """Solve one Solomon file with our engine to the time limit (distance objective)."""
+    result = solve_solomon(read_solomon(path), time_limit_s=time_limit_s, seed=seed)
+    return result.as_dict()
+
+
+def _travel_minutes(problem: Any, sol: RoutingSolution) -> float:
+    nd = problem.num_depots
+    total = 0
+    for v, route in enumerate(sol.routes):
+        veh = problem.vehicles[v]
+        path = [veh.start, *(nd + c for c in route), veh.end]
+        total += sum(int(problem.travel[a, b]) for a, b in zip(path, path[1:], strict=False))
+    return round(total / 60, 2)
+
+
+def bench_cpts(
+    *,
+    visits: int,
+    gps: int,
+    seed: int,
+    time_limit_s: float,
+    reference: bool = True,
+    deterministic: bool = False,
+) -> dict[str, Any]:
+    """A seeded Bièvre morning solved by us and by PyVRP on the same routing problem.
+
+    ``distance`` is total travel in minutes; ``objective`` adds continuity and
+    drop penalties (seconds-equivalent), the quantity both solvers minimise.
+    """
+    instance = morning(visits, gps, seed)
+    params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
+    model = build_rounds_model(instance, params)
+    sol = solve_routing(
+        model.problem,
+        time_limit_s=time_limit_s,
+        work_limit=params.effective_work_limit(len(model.visits)),
+        seed=seed,
+        first_solution=params.first_solution,
+    )
+    out: dict[str, Any] = {
+        "instance": f"bievre-{visits}v-{gps}gp-s{seed}",
+        "feasible": sol.found,
+        "vehicles": sum(1 for r in sol.routes if r),
+        "distance": _travel_minutes(model.problem, sol),
+        "objective": sol.objective,
+        "time_s": round(sol.wall_time_s, 3),
+        "routes": [[int(model.visits[c].id[1:]) for c in r] for r in sol.routes if r],
+        "dropped": [model.visits[c].id for c in sol.dropped],
+    }
+    if reference:
+        from scheduler.reference import solve_pyvrp
+
+        ref = solve_pyvrp(model.problem, time_limit_s=time_limit_s, seed=seed)
+        out["pyvrp_distance"] = _travel_minutes(model.problem, ref)
+        out["pyvrp_objective"] = ref.objective
+        out["pyvrp_dropped"] = [model.visits[c].id for c in ref.dropped]
+        if ref.objective > 0:
+            out["objective_gap_pct"] = round(100 * (sol.objective / ref.objective - 1), 3)
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    """``bench solomon FILE`` and ``bench cpts`` sub-commands."""
+    p = argparse.ArgumentParser(prog="bench", description="Scheduler benchmarks (JSON out)")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solomon", help="solve a Solomon VRPTW file")
+    s.add_argument("file")
+    s.add_argument("--time-limit", type=float, default=5.0)
+    s.add_argument("--seed", type=int, default=0)
+    c = sub.add_parser("cpts", help="solve a seeded Bièvre morning, with PyVRP alongside")
+    c.add_argument("--visits", type=int, default=40)
+    c.add_argument("--gps", type=int, default=11)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--time-limit", type=float, default=5.0)
+    c.add_argument("--no-reference", action="store_true", help="skip PyVRP")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one benchmark and write ONE JSON object to ``out`` (stdout by default)."""
+    args = parser().parse_args(list(argv) if argv is not None else None)
+    if args.command == "solomon":
+        result = bench_solomon(args.file, time_limit_s=args.time_limit, seed=args.seed)
+    else:
+        result = bench_cpts(
+            visits=args.visits,
+            gps=args.gps,
+            seed=args.seed,
+            time_limit_s=args.time_limit,
+            reference=not args.no_reference,
+        )
+    stream = out or sys.stdout
+    stream.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

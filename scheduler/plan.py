@@ -1,0 +1,185 @@
+"""From a day's instance to a routing problem, and the exact timing of a route.
+
+Internally times are integer **seconds** from midnight (minutes are too coarse
+for 2–5 minute hops between neighbouring communes); the public results are
+given back in minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scheduler.eligibility import Duty, duties
+from scheduler.model import Instance, Parameters, SessionKind, Visit
+from scheduler.routing import Customer, RoutingProblem, Vehicle
+from scheduler.travel import HaversineTravelTime, TravelTimeProvider
+
+HORIZON_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class RoundsModel:
+    """The routing problem of a morning plus what is needed to map results back."""
+
+    instance: Instance
+    params: Parameters
+    duties: tuple[Duty, ...]
+    excluded: dict[str, str]
+    visits: tuple[Visit, ...]
+    problem: RoutingProblem
+    minutes: NDArray[np.float64]
+
+    @property
+    def travel(self) -> NDArray[np.int64]:
+        """Travel seconds between points (depots first, then visits)."""
+        return self.problem.travel
+
+    def visit_point(self, k: int) -> int:
+        """Point index of the k-th visit."""
+        return len(self.duties) + k
+
+
+def default_provider(params: Parameters) -> TravelTimeProvider:
+    """The offline provider with the parameters' circuity and speed."""
+    return HaversineTravelTime(circuity=params.circuity, speed_kmh=params.speed_kmh)
+
+
+def to_seconds(minutes: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Round a minute matrix to whole seconds, zero diagonal."""
+    out = np.rint(np.asarray(minutes) * 60.0).astype(np.int64)
+    np.fill_diagonal(out, 0)
+    return out
+
+
+def add_visit_window(visit: Visit, duty_span: tuple[int, int]) -> tuple[int, int] | None:
+    """Hard arrival window in seconds: the patient's window, deadline, promise and the day."""
+    hard = visit.hard_window()
+    if hard is None:
+        return None
+    lo, hi = max(hard.start, duty_span[0]), min(hard.end, duty_span[1])
+    return (lo * 60, hi * 60) if lo <= hi else None
+
+
+def add_continuity_costs(
+    travel: NDArray[np.int64], visits: tuple[Visit, ...], duty_list: list[Duty], penalty: int
+) -> tuple[tuple[NDArray[np.int64], ...], list[int]]:
+    """One cost matrix per GP who is someone's preferred GP; others share the base.
+
+    Arriving at a visit whose patient prefers another GP costs ``penalty``
+    extra (soft continuity of care).
+    """
+    nd = len(duty_list)
+    prefers = {k: v.preferred_practitioner_id for k, v in enumerate(visits)}
+    base = travel.copy()
+    for k, pid in prefers.items():
+        if pid is not None:
+            base[:, nd + k] += penalty
+    costs = [base]
+    classes = []
+    cache: dict[str, int] = {}
+    for duty in duty_list:
+        pid = duty.practitioner.id
+        mine = [k for k, want in prefers.items() if want == pid]
+        if not mine:
+            classes.append(0)
+            continue
+        if pid not in cache:
+            m = base.copy()
+            for k in mine:
+                m[:, nd + k] -= penalty
+            cache[pid] = len(costs)
+            costs.append(m)
+        classes.append(cache[pid])
+    for m in costs:
+        np.fill_diagonal(m, 0)
+    return tuple(costs), classes
+
+
+def build_rounds_model(
+    instance: Instance,
+    params: Parameters,
+    travel: TravelTimeProvider | None = None,
+    visits: tuple[Visit, ...] | None = None,
+) -> RoundsModel:
+    """Vehicles for the GPs allowed on the rounds, customers for the visits."""
+    duty_list, excluded = duties(instance, SessionKind.HOME_VISIT)
+    chosen = instance.visits if visits is None else visits
+    points = [(d.practitioner.lat, d.practitioner.lon) for d in duty_list]
+    points += [(v.lat, v.lon) for v in chosen]
+    provider = travel or default_provider(params)
+    minutes = provider.matrix(points) if points else np.zeros((0, 0))
+    seconds = to_seconds(minutes)
+    nd = len(duty_list)
+    vehicles = []
+    for i, d in enumerate(duty_list):
+        vehicles.append(
+            Vehicle(
+                start=i,
+                end=i,
+                earliest=d.start * 60,
+                latest=(d.end + params.return_allowance) * 60,
+                capacity=d.practitioner.max_visits,
+            )
+        )
+    day = (min(d.start for d in duty_list), max(d.end for d in duty_list)) if duty_list else (0, 0)
+    customers = []
+    for v in chosen:
+        window = add_visit_window(v, day)
+        allowed = tuple(i for i, d in enumerate(duty_list) if d.practitioner.speaks(v.language))
+        penalty = params.promised_penalty if v.promised else params.penalties[v.urgency]
+        if window is None:
+            window, allowed = (0, 0), ()
+        customers.append(
+            Customer(
+                earliest=window[0],
+                latest=window[1],
+                service=v.service_minutes * 60,
+                demand=1,
+                penalty=penalty,
+                allowed_vehicles=allowed if len(allowed) < nd else None,
+            )
+        )
+    costs, classes = add_continuity_costs(seconds, chosen, duty_list, params.continuity_penalty)
+    vehicles = [
+        Vehicle(v.start, v.end, v.earliest, v.latest, v.capacity, c)
+        for v, c in zip(vehicles, classes, strict=True)
+    ]
+    problem = RoutingProblem(seconds, costs, nd, tuple(customers), tuple(vehicles))
+    return RoundsModel(
+        instance, params, tuple(duty_list), excluded, tuple(chosen), problem, minutes
+    )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Earliest-start timing of a route: arrivals per stop, return time, feasibility."""
+
+    arrivals: tuple[int, ...]
+    back: int
+    travel: int
+    feasible: bool
+
+
+def time_route(problem: RoutingProblem, vehicle: int, route: list[int] | tuple[int, ...]) -> Timing:
+    """Leave at the session start, wait for windows to open; exact check of every window."""
+    veh = problem.vehicles[vehicle]
+    nd = problem.num_depots
+    t, at, travel, ok = veh.earliest, veh.start, 0, True
+    arrivals = []
+    for c in route:
+        cust = problem.customers[c]
+        leg = int(problem.travel[at, nd + c])
+        travel += leg
+        t = max(t + leg, cust.earliest)
+        ok = ok and t <= cust.latest
+        arrivals.append(t)
+        t += cust.service
+        at = nd + c
+    leg = int(problem.travel[at, veh.end])
+    travel += leg
+    t += leg
+    ok = ok and t <= veh.latest and len(route) <= veh.capacity
+    return Timing(tuple(arrivals), t, travel, ok)

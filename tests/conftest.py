@@ -1,0 +1,121 @@
+"""Test harness: a real database built by the migrations, a fresh app per test.
+
+`TEST_DATABASE_URL` chooses the database (default: a SQLite file); on PostgreSQL an
+unreachable server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.core import migrate
+from app.core.clock import FixedClock
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
+from app.main import create_app
+from app.models import Base
+
+# A Monday in the platform's normal week, before the secretariat opens.
+MONDAY_0830 = dt.datetime(2026, 12, 7, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    folder = Path(tempfile.mkdtemp(prefix="premier-recours-tests-"))
+    return f"sqlite:///{folder / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = _database_url()
+    if url.startswith("postgres"):
+        import asyncio
+
+        async def _reset() -> None:
+            engine = make_engine(url)
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            await engine.dispose()
+
+        asyncio.run(_reset())
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgres")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY_0830)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-not-for-production",
+        demo=False,
+        public_base_url="http://test",
+        session_horizon_days=14,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+    )
+
+
+async def _empty_tables(app) -> None:
+    engine = app.state.engine
+    async with engine.begin() as conn:
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        extra = [name for name in getattr(app.state, "extra_tables", [])]
+        if engine.dialect.name == "postgresql":
+            await conn.execute(
+                text(f"TRUNCATE {', '.join(tables + extra)} RESTART IDENTITY CASCADE")
+            )
+        else:
+            # RESTRICT acts row by row in SQLite: unlink adjoints from titulars first.
+            await conn.execute(text("UPDATE practitioners SET titular_id = NULL"))
+            for name in extra + tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FixedClock) -> AsyncIterator:
+    application = create_app(settings, clock=clock)
+    await _empty_tables(application)
+    yield application
+    await _empty_tables(application)
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def db(app, database_url: str):
+    """A session for arranging and checking data, beside the app's own engine.
+
+    Its transactions are deferred on SQLite so that a read in a test never holds
+    the write lock the app's requests need.
+    """
+    engine = make_engine(database_url, immediate=False, pool_size=2)
+    async with make_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()

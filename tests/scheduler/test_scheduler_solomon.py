@@ -1,0 +1,59 @@
+"""Solomon reader, the shared engine on a real instance, and the bench CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from checker import check_solomon
+
+from scheduler import read_solomon, solve_solomon
+from scheduler.bench import main
+
+SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "solomon"
+
+
+@pytest.fixture(scope="module")
+def c101():
+    path = SOLOMON / "C101.txt"
+    if not path.exists():
+        pytest.skip("shared Solomon data not available")
+    return read_solomon(path)
+
+
+def test_reader_gets_fleet_depot_and_customers(c101):
+    assert c101.name == "C101"
+    assert (c101.num_customers, c101.num_vehicles, c101.capacity) == (100, 25, 200)
+    assert c101.xy[0] == (40.0, 50.0) and c101.due[0] == 1236
+    assert c101.xy[1] == (55.0, 85.0) and (c101.ready[1], c101.due[1]) == (647, 726)
+    assert (c101.demand[1], c101.service[1]) == (20, 90)
+    assert c101.distances()[0, 1] == 380  # floor(sqrt(15² + 35²) × 10), DIMACS
+
+
+def test_engine_solves_c101_feasibly(c101):
+    result = solve_solomon(c101, time_limit_s=1.0, seed=1, work_limit=100)
+    assert result.feasible
+    assert check_solomon(c101, result.routes) == pytest.approx(result.distance)
+    assert result.distance < 900  # the optimum is 827.3; a weak engine would be far off
+
+
+def test_bench_solomon_prints_one_json_object(c101):
+    out = io.StringIO()
+    assert main(["solomon", str(SOLOMON / "C101.txt"), "--time-limit", "0.5"], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert {"instance", "feasible", "vehicles", "distance", "time_s", "routes"} <= set(data)
+    assert sorted(c for r in data["routes"] for c in r) == list(range(1, 101))
+
+
+def test_bench_cpts_prints_reference_and_drops():
+    out = io.StringIO()
+    main(["cpts", "--visits", "12", "--gps", "4", "--seed", "3", "--time-limit", "0.3"], out=out)
+    data = json.loads(out.getvalue())
+    assert data["instance"] == "bievre-12v-4gp-s3"
+    assert {"dropped", "pyvrp_distance", "routes", "distance", "feasible"} <= set(data)
+    served = sorted(c for r in data["routes"] for c in r)
+    assert len(served) + len(data["dropped"]) == 12
