@@ -27,12 +27,13 @@ def _scratch_database(database_url: str) -> tuple[str, callable]:
         path = Path(tempfile.mkdtemp()) / "migrations.db"
         return f"sqlite:///{path}", lambda: None
     name = f"pr_migrations_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(database_url)
 
     async def _run(sql: str) -> None:
+        admin = make_engine(database_url)  # one engine per event loop
         async with admin.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text(sql))
+        await admin.dispose()
 
     asyncio.run(_run(f"CREATE DATABASE {name}"))
     base, _, _ = database_url.rpartition("/")
