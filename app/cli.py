@@ -53,7 +53,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.downgrade:
         migrate.downgrade(settings.database_url, args.revision or "base")
     else:
-        migrate.upgrade(settings.database_url, args.revision or "head")
+        migrate.upgrade(settings.database_url, args.revision or "heads")
     print("Schéma de la base à jour.")
     return 0
 

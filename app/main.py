@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.accounts.router import router as accounts_router
 from app.appointments.billing import TariffTable
-from app.appointments.router import router as appointments_router
-from app.audit.router import router as audit_router
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
 from app.core.handlers import install_json_handlers
 from app.core.security import TokenSigner, configure_hashing
-from app.patients.router import router as patients_router
-from app.practitioners.router import router as practitioners_router
-from app.requests.router import router as requests_router
+
+# Each domain package contributes `router.py` (its routes) and, when it needs state on
+# the app (clients, providers, templates), `wiring.py` with `setup(app, settings)`.
+DOMAINS = (
+    "accounts",
+    "practitioners",
+    "patients",
+    "requests",
+    "appointments",
+    "audit",
+    "outbox",
+    "rounds",
+    "sas",
+    "messaging",
+    "gp",
+    "orientation",
+    "indicators",
+    "web",
+)
+
+
+def _wire_domain(app: FastAPI, domain: str, settings: Settings) -> None:
+    module = importlib.import_module(f"app.{domain}.router")
+    if importlib.util.find_spec(f"app.{domain}.wiring") is not None:
+        importlib.import_module(f"app.{domain}.wiring").setup(app, settings)
+    app.include_router(module.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -28,7 +50,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for startup in app.state.on_startup:
+            await startup(app)
         yield
+        for shutdown in reversed(app.state.on_shutdown):
+            await shutdown(app)
         await engine.dispose()
 
     app = FastAPI(
@@ -41,6 +67,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Domains append async callables taking the app (clients to open and close).
+    app.state.on_startup = []
+    app.state.on_shutdown = []
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock or system_clock
@@ -58,13 +87,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for router in (
-        accounts_router,
-        practitioners_router,
-        patients_router,
-        requests_router,
-        appointments_router,
-        audit_router,
-    ):
-        app.include_router(router)
+    for domain in DOMAINS:
+        _wire_domain(app, domain, settings)
     return app

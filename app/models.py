@@ -1,22 +1,28 @@
 """Every ORM model, imported once so that Alembic and the app see the whole schema."""
 
-from app.accounts.models import User
-from app.appointments.models import Appointment
-from app.audit.models import AuditEvent
-from app.core.db import Base
-from app.patients.models import Patient
-from app.practitioners.models import Absence, DutySession, Practitioner, SessionTemplate
-from app.requests.models import CareRequest
+import importlib
 
-__all__ = [
-    "Absence",
-    "Appointment",
-    "AuditEvent",
-    "Base",
-    "CareRequest",
-    "DutySession",
-    "Patient",
-    "Practitioner",
-    "SessionTemplate",
-    "User",
-]
+from app.core.db import Base
+
+# Each domain keeps its models in `app/<domain>/models.py`; importing them all here
+# registers every table on `Base.metadata`.
+DOMAINS_WITH_MODELS = (
+    "practitioners",
+    "accounts",
+    "patients",
+    "requests",
+    "appointments",
+    "audit",
+    "outbox",
+    "rounds",
+    "sas",
+    "messaging",
+    "gp",
+    "orientation",
+    "indicators",
+)
+
+for _domain in DOMAINS_WITH_MODELS:
+    importlib.import_module(f"app.{_domain}.models")
+
+__all__ = ["Base"]

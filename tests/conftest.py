@@ -80,15 +80,12 @@ async def _empty_tables(app) -> None:
     engine = app.state.engine
     async with engine.begin() as conn:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        extra = [name for name in getattr(app.state, "extra_tables", [])]
         if engine.dialect.name == "postgresql":
-            await conn.execute(
-                text(f"TRUNCATE {', '.join(tables + extra)} RESTART IDENTITY CASCADE")
-            )
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             # RESTRICT acts row by row in SQLite: unlink adjoints from titulars first.
             await conn.execute(text("UPDATE practitioners SET titular_id = NULL"))
-            for name in extra + tables:
+            for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
 
 
@@ -96,9 +93,10 @@ async def _empty_tables(app) -> None:
 async def app(settings: Settings, clock: FixedClock) -> AsyncIterator:
     application = create_app(settings, clock=clock)
     await _empty_tables(application)
-    yield application
-    await _empty_tables(application)
-    await application.state.engine.dispose()
+    # httpx's ASGI transport sends no lifespan events: run the app's own here.
+    async with application.router.lifespan_context(application):
+        yield application
+        await _empty_tables(application)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Up to every head: domains add migrations in parallel branches, merged later."""
     command.upgrade(alembic_config(database_url), revision)
 
 

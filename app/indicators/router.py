@@ -1,0 +1,5 @@
+"""HTTP routes of the indicators domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

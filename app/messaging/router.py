@@ -1,0 +1,5 @@
+"""HTTP routes of the messaging domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP routes of the orientation domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP routes of the sas domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

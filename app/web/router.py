@@ -1,0 +1,5 @@
+"""HTTP routes of the web domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
