@@ -86,6 +86,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from app.core import migrate
+    from app.main import create_app
+    from app.outbox.runner import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings(args)
+    migrate.upgrade(settings.database_url)
+    done = asyncio.run(run_worker(create_app(settings), once=args.once))
+    if args.once:
+        print(f"{done} messages traités.")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     from scheduler import bench
 
@@ -107,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(func=cmd_migrate)
     seed = sub.add_parser("seed-demo", help="crée le territoire de démonstration")
     seed.set_defaults(func=cmd_seed_demo, demo=True)
+    worker = sub.add_parser(
+        "worker", help="envoie la file (SMS, SAS) et lance les tâches périodiques"
+    )
+    worker.add_argument("--once", action="store_true", help="vide la file puis s'arrête")
+    worker.set_defaults(func=cmd_worker)
     sub.add_parser("bench", help="bancs d'essai du planificateur", add_help=False)
     return parser
 

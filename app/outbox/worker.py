@@ -1,0 +1,175 @@
+"""The outbox worker: claim due messages, send them, record the outcome.
+
+Claims are short transactions with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+several workers share the queue without sending anything twice; a message whose
+worker died stays claimed only until its lease runs out, then is taken again.
+Messages with the same ordering key leave one at a time, oldest first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from app.outbox.errors import PermanentError, TransientError
+from app.outbox.models import OutboxMessage, OutboxStatus
+from app.outbox.registry import handler_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float = 5.0
+    cap_seconds: float = 900.0
+    # With a 15-minute cap, 100 attempts keep trying for about a day.
+    max_attempts: int = 100
+    lease_seconds: float = 120.0
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> dt.timedelta:
+        seconds = min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempts - 1)))
+        if retry_after is not None:
+            seconds = max(seconds, min(retry_after, self.cap_seconds))
+        return dt.timedelta(seconds=seconds)
+
+
+class OutboxWorker:
+    def __init__(self, app: FastAPI, *, policy: RetryPolicy | None = None, name: str | None = None):
+        self.app = app
+        self.policy = policy or RetryPolicy()
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    def _now(self) -> dt.datetime:
+        return self.app.state.clock()
+
+    async def claim(self, limit: int) -> list[int]:
+        now = self._now()
+        earlier = aliased(OutboxMessage)
+        blocked = exists().where(
+            and_(
+                earlier.ordering_key == OutboxMessage.ordering_key,
+                earlier.id < OutboxMessage.id,
+                earlier.status != OutboxStatus.sent,
+            )
+        )
+        due = or_(
+            and_(
+                OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now
+            ),
+            and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.locked_until <= now),
+        )
+        stmt = (
+            select(OutboxMessage)
+            .where(due, or_(OutboxMessage.ordering_key.is_(None), ~blocked))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+        async with self.app.state.sessionmaker() as session, session.begin():
+            messages = (await session.scalars(stmt)).all()
+            for message in messages:
+                message.status = OutboxStatus.sending
+                message.locked_until = now + dt.timedelta(seconds=self.policy.lease_seconds)
+                message.locked_by = self.name
+                message.attempts += 1
+            return [m.id for m in messages]
+
+    async def _send(self, message_id: int) -> None:
+        async with self.app.state.sessionmaker() as session:
+            message = await session.get(OutboxMessage, message_id)
+            if message is None:
+                return
+            session.expunge(message)
+        handler = handler_for(self.app, message.topic)
+        outcome: tuple[OutboxStatus, str | None, dict | None, float | None]
+        if handler is None:
+            outcome = (
+                OutboxStatus.pending,
+                f"aucun expéditeur pour « {message.topic} »",
+                None,
+                None,
+            )
+        else:
+            try:
+                result = await handler(message, self.app)
+                outcome = (OutboxStatus.sent, None, result or {}, None)
+            except TransientError as exc:
+                outcome = (OutboxStatus.pending, exc.reason, None, exc.retry_after)
+            except PermanentError as exc:
+                outcome = (OutboxStatus.failed, exc.reason, None, None)
+            except Exception as exc:  # a bug in a handler must not lose the message
+                log.exception("outbox handler crashed for message %s", message_id)
+                outcome = (
+                    OutboxStatus.pending,
+                    f"erreur interne : {type(exc).__name__}",
+                    None,
+                    None,
+                )
+        await self._record(message_id, *outcome)
+
+    async def _record(
+        self,
+        message_id: int,
+        status: OutboxStatus,
+        error: str | None,
+        result: dict | None,
+        retry_after: float | None,
+    ) -> None:
+        now = self._now()
+        async with self.app.state.sessionmaker() as session, session.begin():
+            message = await session.get(OutboxMessage, message_id, with_for_update=True)
+            if message is None or message.locked_by != self.name:
+                return  # our lease expired and someone else took it over
+            message.locked_until = None
+            message.locked_by = None
+            message.last_error = error
+            if status == OutboxStatus.sent:
+                message.status = OutboxStatus.sent
+                message.sent_at = now
+                message.result = result or {}
+            elif status == OutboxStatus.failed or message.attempts >= self.policy.max_attempts:
+                message.status = OutboxStatus.failed
+            else:
+                message.status = OutboxStatus.pending
+                message.next_attempt_at = now + self.policy.delay(message.attempts, retry_after)
+
+    async def run_once(self, limit: int = 50) -> int:
+        """Send what is due now; returns how many messages were attempted."""
+        ids = await self.claim(limit)
+        for message_id in ids:
+            await self._send(message_id)
+        return len(ids)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (tests, benchmarks); returns the attempts made."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.run_once()
+            if not done:
+                break
+            total += done
+        return total
+
+    async def run_forever(
+        self, *, poll_seconds: float = 1.0, stop: asyncio.Event | None = None
+    ) -> None:
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception:
+                log.exception("outbox worker round failed")
+                done = 0
+            if not done:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+                except TimeoutError:
+                    pass
