@@ -22,6 +22,11 @@ async def get_current_user(
     if token:
         payload = request.app.state.token_signer.read(token)
     elif request.scope.get("session") is not None and "uid" in request.session:
+        # The web UI's cookie: a write must also carry the session's CSRF token.
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            from app.web.security import check_csrf
+
+            check_csrf(request, request.headers.get("x-csrf-token"))
         payload = {"uid": request.session.get("uid"), "v": request.session.get("v")}
     if not payload:
         raise Unauthorized("Authentification requise : identifiant ou jeton manquant ou expiré.")

@@ -1,0 +1,37 @@
+"""One Jinja2 environment for every page: app/web/templates, then each domain's templates/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from app.core.timeutil import PARIS, french_date
+
+_APP = Path(__file__).resolve().parent.parent
+
+
+def _loader() -> ChoiceLoader:
+    folders = [_APP / "web" / "templates"]
+    folders += sorted(p for p in _APP.glob("*/templates") if p.parent.name != "web")
+    return ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders])
+
+
+def _local_time(value: dt.datetime | None, fmt: str = "%H:%M") -> str:
+    return value.astimezone(PARIS).strftime(fmt) if value else ""
+
+
+def _local_date(value: dt.datetime | dt.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(PARIS).date()
+    return french_date(value)
+
+
+templates = Jinja2Templates(directory=str(_APP / "web" / "templates"))
+templates.env.loader = _loader()
+templates.env.filters["heure"] = _local_time
+templates.env.filters["date_fr"] = _local_date

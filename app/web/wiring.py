@@ -1,0 +1,57 @@
+"""Pages: session cookie middleware, static files, HTML error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.core.config import Settings
+from app.core.errors import DomainError
+from app.web.security import LoginRequired
+from app.web.templating import templates
+
+SESSION_MAX_AGE = 8 * 3600  # a working day; then the secretary logs in again
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/fhir", "/telephony/")):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
+
+
+def setup(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="premier_recours_session",
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.mount(
+        "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
+    )
+    json_handler = app.exception_handlers.get(DomainError)
+
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, LoginRequired):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if wants_html(request):
+            return templates.TemplateResponse(
+                request,
+                "web/error.html",
+                {"status": exc.status_code, "message": exc.message},
+                status_code=exc.status_code,
+            )
+        if json_handler is not None:
+            return await json_handler(request, exc)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    app.add_exception_handler(DomainError, _domain_error)
