@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Domains append async callables taking the app (clients to open and close).
     app.state.on_startup = []
     app.state.on_shutdown = []
+    # Domains append async listeners (see app/appointments/events.py) in their wiring.
+    app.state.appointment_listeners = []
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock or system_clock

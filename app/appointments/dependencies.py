@@ -13,6 +13,7 @@ def booking_context(request: Request) -> BookingContext:
     state = request.app.state
     return BookingContext(
         now=state.clock(),
+        listeners=tuple(state.appointment_listeners),
         teleconsultation_minutes=state.settings.teleconsultation_slot_minutes,
         home_visit_window_minutes=state.settings.arrival_window_minutes,
         tariffs=state.tariffs,

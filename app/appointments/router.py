@@ -11,7 +11,6 @@ from app.accounts.models import Role
 from app.appointments import service as appointments_service
 from app.appointments.dependencies import BookingContextDep
 from app.appointments.schemas import AppointmentOut, BookingIn, CancelIn, RescheduleIn, StatusIn
-from app.core.clock import NowDep
 from app.core.db import SessionDep
 
 router = APIRouter(prefix="/api/appointments", tags=["appointments"])
@@ -44,7 +43,11 @@ async def get_appointment(appointment_id: int, session: SessionDep, user: Curren
     dependencies=[require_roles(*STAFF, Role.regulator)],
 )
 async def cancel(
-    appointment_id: int, cancel_in: CancelIn, session: SessionDep, user: CurrentUser, now: NowDep
+    appointment_id: int,
+    cancel_in: CancelIn,
+    session: SessionDep,
+    user: CurrentUser,
+    ctx: BookingContextDep,
 ) -> Any:
     return await appointments_service.cancel(
         session=session,
@@ -52,7 +55,7 @@ async def cancel(
         reason=cancel_in.reason,
         by_patient=cancel_in.by_patient,
         actor=user,
-        now=now,
+        ctx=ctx,
     )
 
 
@@ -83,8 +86,12 @@ async def reschedule(
     dependencies=[require_roles(*STAFF, Role.practitioner)],
 )
 async def change_status(
-    appointment_id: int, status_in: StatusIn, session: SessionDep, user: CurrentUser, now: NowDep
+    appointment_id: int,
+    status_in: StatusIn,
+    session: SessionDep,
+    user: CurrentUser,
+    ctx: BookingContextDep,
 ) -> Any:
     return await appointments_service.set_outcome(
-        session=session, appointment_id=appointment_id, status=status_in.status, actor=user, now=now
+        session=session, appointment_id=appointment_id, status=status_in.status, actor=user, ctx=ctx
     )

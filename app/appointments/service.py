@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
-from app.appointments import billing
+from app.appointments import billing, events
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Origin
 from app.appointments.schemas import BookingIn, RescheduleIn
 from app.audit import service as audit_service
@@ -29,6 +29,7 @@ class BookingContext:
     """What booking needs from the app: the time, lengths and the tariff table."""
 
     now: dt.datetime
+    listeners: tuple[events.Listener, ...] = ()
     teleconsultation_minutes: int = 15
     home_visit_window_minutes: int = 60
     tariffs: billing.TariffTable = billing.TariffTable()
@@ -315,6 +316,11 @@ async def book(
             "deadline_override_reason": appointment.deadline_override_reason,
         },
     )
+    await events.emit(
+        session,
+        ctx.listeners,
+        events.AppointmentEvent(events.EventKind.booked, appointment, actor, ctx.now),
+    )
     return appointment
 
 
@@ -366,8 +372,9 @@ async def cancel(
     reason: str,
     by_patient: bool,
     actor: User,
-    now: dt.datetime,
+    ctx: BookingContext,
 ) -> Appointment:
+    now = ctx.now
     appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
     if appointment.status != AppointmentStatus.booked:
         raise Conflict(
@@ -393,6 +400,11 @@ async def cancel(
         entity_id=appointment.id,
         patient_id=appointment.patient_id,
         detail={"by_patient": by_patient},
+    )
+    await events.emit(
+        session,
+        ctx.listeners,
+        events.AppointmentEvent(events.EventKind.cancelled, appointment, actor, now),
     )
     return appointment
 
@@ -433,6 +445,7 @@ async def reschedule(
         exclude_id=appointment.id,
     )
     previous = appointment.start_at
+    previous_practitioner_id = appointment.practitioner_id
     appointment.practitioner_id = practitioner.id
     appointment.session_id = duty.id
     appointment.start_at, appointment.end_at = start_at, end_at
@@ -460,6 +473,18 @@ async def reschedule(
         patient_id=appointment.patient_id,
         detail={"from": previous.isoformat(), "to": start_at.isoformat()},
     )
+    await events.emit(
+        session,
+        ctx.listeners,
+        events.AppointmentEvent(
+            events.EventKind.rescheduled,
+            appointment,
+            actor,
+            ctx.now,
+            previous_start=previous,
+            previous_practitioner_id=previous_practitioner_id,
+        ),
+    )
     return appointment
 
 
@@ -469,8 +494,9 @@ async def set_outcome(
     appointment_id: int,
     status: AppointmentStatus,
     actor: User,
-    now: dt.datetime,
+    ctx: BookingContext,
 ) -> Appointment:
+    now = ctx.now
     if status not in (AppointmentStatus.fulfilled, AppointmentStatus.noshow):
         raise Conflict(
             "Utilisez l'annulation pour annuler ; le statut attendu est fulfilled ou noshow."
@@ -489,6 +515,11 @@ async def set_outcome(
         entity_id=appointment.id,
         patient_id=appointment.patient_id,
         detail={"status": str(status)},
+    )
+    await events.emit(
+        session,
+        ctx.listeners,
+        events.AppointmentEvent(events.EventKind.outcome, appointment, actor, now),
     )
     return appointment
 
