@@ -1,10 +1,11 @@
-"""The territory the platform serves: its communes, centres and populations."""
+"""The territory the platform serves: its communes, centres, postal codes and populations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from app.core.identifiers import fold
+from scheduler.bievre import COMMUNES
 
 
 @dataclass(frozen=True)
@@ -17,13 +18,18 @@ class Commune:
     population: int
 
 
-# CPTS de la Bièvre (Val-de-Marne): real commune centres, populations from the seed.
-BIEVRE = (
-    Commune("94016", "Cachan", "94230", 48.7914, 2.3336, 31069),
-    Commune("94038", "L'Haÿ-les-Roses", "94240", 48.7800, 2.3374, 31204),
-    Commune("94034", "Fresnes", "94260", 48.7558, 2.3222, 27802),
-    Commune("94021", "Chevilly-Larue", "94550", 48.7664, 2.3533, 19491),
-    Commune("94065", "Rungis", "94150", 48.7470, 2.3497, 5611),
+# Postal codes are the app's concern (addresses); centres and populations come from
+# the scheduler's description of the territory, so demo and benchmarks agree.
+_POSTAL_CODES = {
+    "94016": "94230",
+    "94038": "94240",
+    "94034": "94260",
+    "94021": "94550",
+    "94065": "94150",
+}
+
+BIEVRE = tuple(
+    Commune(c.insee, c.name, _POSTAL_CODES[c.insee], c.lat, c.lon, c.population) for c in COMMUNES
 )
 
 
