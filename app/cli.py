@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.core import migrate
+    from app.core.logging import install_access_log_redaction
     from app.main import create_app
 
     settings = _settings(args)
@@ -82,7 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "mot de passe « demo »."
         )
     print(f"Premier Recours sur http://{args.host}:{args.port}/")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info")
+    server = uvicorn.Server(config)
+    install_access_log_redaction()  # after uvicorn configured its loggers
+    server.run()
     return 0
 
 
