@@ -1,4 +1,4 @@
-"""Login and logout for every page of the service."""
+"""Login and logout for every page of the service, and the secretariat's pages."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts import service as accounts_service
 from app.core.db import SessionDep
+from app.web import agenda, appointments, dashboard, intake, patients, roster
 from app.web.security import check_csrf, csrf_token, home_for, login
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+for _pages in (dashboard, intake, agenda, appointments, patients, roster):
+    router.include_router(_pages.router)
 
 
 def _safe_next(target: str | None) -> str | None:

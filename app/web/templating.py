@@ -31,7 +31,26 @@ def _local_date(value: dt.datetime | dt.date | None) -> str:
     return french_date(value)
 
 
+def _local_iso(value: dt.datetime | dt.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(PARIS).date()
+    return value.isoformat()
+
+
 templates = Jinja2Templates(directory=str(_APP / "web" / "templates"))
 templates.env.loader = _loader()
 templates.env.filters["heure"] = _local_time
 templates.env.filters["date_fr"] = _local_date
+templates.env.filters["jour_iso"] = _local_iso
+# Delivery status of an SMS (messaging domain), as the secretariat reads it.
+templates.env.globals["SMS_LABELS"] = {
+    "pending": "en file d'envoi",
+    "queued": "transmis à l'opérateur",
+    "sent": "envoyé",
+    "delivered": "délivré",
+    "undelivered": "non délivré",
+    "failed": "en échec",
+    "skipped": "non envoyé",
+}

@@ -1,0 +1,394 @@
+"""Nouvelle demande: find or create the patient, triage, proposals, booking in one click."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.core import territory
+from app.core.db import SessionDep
+from app.core.errors import Conflict, DomainError, InvalidInput
+from app.patients import service as patients_service
+from app.patients.models import Patient
+from app.patients.schemas import PatientIn, PatientUpdate
+from app.practitioners.models import SessionKind
+from app.requests import service as requests_service
+from app.requests.models import RequestStatus
+from app.requests.schemas import RequestIn
+from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
+from app.web import forms, integrations
+from app.web.common import SecretariatUser, render
+from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
+
+router = APIRouter(include_in_schema=False)
+
+MT_LABELS = {
+    "none": "Pas de médecin traitant",
+    "declared": "Médecin traitant déclaré",
+    "unknown": "Ne sait pas",
+}
+SEX_LABELS = {"unknown": "Non précisé", "female": "Femme", "male": "Homme", "other": "Autre"}
+PATIENT_FIELDS = (
+    "family_name",
+    "given_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "nir",
+    "address",
+    "postal_code",
+    "commune",
+    "medecin_traitant_status",
+    "medecin_traitant_name",
+    "language",
+)
+PATIENT_FLAGS = ("ald", "css", "reduced_mobility", "isolation", "disability", "sms_consent")
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "red_flags": RED_FLAGS,
+        "mt_labels": MT_LABELS,
+        "sex_labels": SEX_LABELS,
+        "urgency_labels": URGENCY_LABELS,
+        "modality_labels": {k: v for k, v in MODALITY_LABELS.items() if k != "practice"},
+        "commune_options": [(c.name, c.name) for c in territory.BIEVRE],
+    }
+
+
+def _suggested(patient: Patient, cannot_travel: bool = False) -> str:
+    return str(
+        suggest_modality(
+            cannot_travel=cannot_travel,
+            reduced_mobility=patient.reduced_mobility,
+            isolation=patient.isolation,
+            disability=patient.disability,
+        )
+    )
+
+
+@router.get("/demandes/nouvelle", response_class=HTMLResponse)
+async def new_request(
+    request: Request,
+    session: SessionDep,
+    user: SecretariatUser,
+    nom: str = "",
+    naissance: str = "",
+    telephone: str = "",
+    patient_id: int | None = None,
+) -> Any:
+    if patient_id is not None:
+        patient = await patients_service.get(
+            session=session, patient_id=patient_id, actor=user, purpose="intake"
+        )
+        return _request_form(request, user, patient, values={}, errors=forms.FormErrors())
+    errors = forms.FormErrors()
+    results: list[Patient] | None = None
+    birth = forms.parse_date(naissance)
+    if nom or naissance or telephone:
+        if naissance and birth is None:
+            errors.add("naissance", "Date invalide : utilisez le format jj/mm/aaaa.")
+        else:
+            try:
+                results = list(
+                    await patients_service.search(
+                        session=session,
+                        actor=user,
+                        name=nom or None,
+                        birth_date=birth,
+                        phone=telephone or None,
+                    )
+                )
+            except InvalidInput as exc:
+                field = {"phone": "telephone", "name": "nom"}.get(exc.field or "", "nom")
+                errors.add(field, exc.message)
+    # Prefill the creation form with what was searched: nothing typed twice.
+    prefill = {
+        "family_name": nom,
+        "phone": telephone,
+        "birth_date": birth.isoformat() if birth else "",
+    }
+    return render(
+        request,
+        "web/intake_search.html",
+        user,
+        {
+            **_common(),
+            "search": {"nom": nom, "naissance": naissance, "telephone": telephone},
+            "results": results,
+            "errors": errors,
+            "create_errors": forms.FormErrors(),
+            "values": prefill,
+            "duplicates": [],
+        },
+        active="demande",
+    )
+
+
+@router.post("/patients/nouveau", response_class=HTMLResponse)
+async def create_patient(request: Request, session: SessionDep, user: SecretariatUser) -> Any:
+    data = await forms.read_form(request)
+    values = {key: forms.text(data, key) for key in PATIENT_FIELDS}
+    values.update({flag: forms.checked(data, flag) for flag in PATIENT_FLAGS})
+    values["confirm_duplicate"] = forms.checked(data, "confirm_duplicate")
+    errors = forms.FormErrors()
+    payload: dict[str, Any] = {k: v for k, v in values.items() if v not in ("", None)}
+    payload.setdefault("sex", "unknown")
+    if values["birth_date"] and forms.parse_date(values["birth_date"]) is None:
+        errors.add("birth_date", "Date invalide : utilisez le format jj/mm/aaaa.")
+    elif values["birth_date"]:
+        payload["birth_date"] = forms.parse_date(values["birth_date"])
+    commune = territory.find_commune(name=values["commune"]) if values["commune"] else None
+    if commune is not None:
+        payload["commune_insee"] = commune.insee
+        payload.setdefault("postal_code", commune.postal_code)
+    patient_in = forms.validate(PatientIn, payload, errors) if not errors else None
+    if patient_in is not None and not patient_in.phone and patient_in.sms_consent:
+        errors.add("phone", "Un numéro de téléphone est nécessaire pour les SMS.")
+        patient_in = None
+    duplicates: list[Patient] = []
+    if patient_in is not None:
+        try:
+            async with session.begin_nested():
+                patient = await patients_service.create(
+                    session=session, patient_in=patient_in, actor=user
+                )
+            return RedirectResponse(f"/demandes/nouvelle?patient_id={patient.id}", status_code=303)
+        except Conflict as exc:
+            errors.add(exc.field or "", exc.message)
+            for pid in exc.extra.get("duplicates", []):
+                duplicates.append(
+                    await patients_service.get(
+                        session=session, patient_id=pid, actor=user, purpose="duplicate_check"
+                    )
+                )
+        except DomainError as exc:
+            forms.domain_error(exc, errors)
+    return render(
+        request,
+        "web/intake_search.html",
+        user,
+        {
+            **_common(),
+            "search": {"nom": "", "naissance": "", "telephone": ""},
+            "results": None,
+            "errors": forms.FormErrors(),
+            "create_errors": errors,
+            "values": values,
+            "duplicates": duplicates,
+        },
+        active="demande",
+        status_code=422,
+    )
+
+
+def _request_form(
+    request: Request,
+    user: Any,
+    patient: Patient,
+    *,
+    values: dict[str, Any],
+    errors: forms.FormErrors,
+    status_code: int = 200,
+) -> HTMLResponse:
+    values = {
+        "medecin_traitant_status": str(patient.medecin_traitant_status),
+        "sms_consent": patient.sms_consent,
+        "red_flags": [],
+        **values,
+    }
+    return render(
+        request,
+        "web/intake_request.html",
+        user,
+        {
+            **_common(),
+            "patient": patient,
+            "values": values,
+            "errors": errors,
+            "suggested": _suggested(patient, bool(values.get("cannot_travel"))),
+            "mobility_reasons": [
+                label
+                for flag, label in (
+                    ("reduced_mobility", "mobilité réduite"),
+                    ("isolation", "isolement"),
+                    ("disability", "handicap"),
+                )
+                if getattr(patient, flag)
+            ],
+        },
+        active="demande",
+        status_code=status_code,
+    )
+
+
+@router.post("/demandes", response_class=HTMLResponse)
+async def create_request(request: Request, session: SessionDep, user: SecretariatUser) -> Any:
+    data = await forms.read_form(request)
+    errors = forms.FormErrors()
+    try:
+        patient_id = int(forms.text(data, "patient_id"))
+    except ValueError as exc:
+        raise InvalidInput("Patient manquant : recherchez-le d'abord.") from exc
+    patient = await patients_service.get(
+        session=session, patient_id=patient_id, actor=user, purpose="intake"
+    )
+    values: dict[str, Any] = {
+        "reason": forms.text(data, "reason"),
+        "symptoms_since": forms.text(data, "symptoms_since"),
+        "red_flags": forms.many(data, "red_flags"),
+        "cannot_travel": forms.checked(data, "cannot_travel"),
+        "urgency": forms.text(data, "urgency"),
+        "modality": forms.text(data, "modality"),
+        "medecin_traitant_status": forms.text(data, "medecin_traitant_status")
+        or str(patient.medecin_traitant_status),
+        "sms_consent": forms.checked(data, "sms_consent"),
+    }
+    request_in = forms.validate(
+        RequestIn,
+        {
+            "patient_id": patient.id,
+            "reason": values["reason"],
+            "symptoms_since": values["symptoms_since"] or None,
+            "red_flags": values["red_flags"],
+            "cannot_travel": values["cannot_travel"],
+            "urgency": values["urgency"] or None,
+            "modality": values["modality"] or None,
+        },
+        errors,
+    )
+    update = forms.validate(
+        PatientUpdate,
+        {
+            "medecin_traitant_status": values["medecin_traitant_status"],
+            "sms_consent": values["sms_consent"],
+        },
+        errors,
+    )
+    if values["sms_consent"] and not patient.phone:
+        errors.add("sms_consent", "Pas de numéro de téléphone : impossible d'envoyer des SMS.")
+    if errors or request_in is None or update is None:
+        return _request_form(request, user, patient, values=values, errors=errors, status_code=422)
+    if (
+        update.medecin_traitant_status != patient.medecin_traitant_status
+        or update.sms_consent != patient.sms_consent
+    ):
+        await patients_service.update(
+            session=session, patient_id=patient.id, patient_update=update, actor=user
+        )
+    # Whatever button was pressed, a red flag records the redirection to the 15 (no booking).
+    care_request, outcome = await requests_service.create(
+        session=session, request_in=request_in, actor=user, now=request.app.state.clock()
+    )
+    if outcome.redirected:
+        return render(
+            request,
+            "web/redirected_15.html",
+            user,
+            {
+                "patient": patient,
+                "care_request": care_request,
+                "flags": [RED_FLAGS[c] for c in outcome.red_flags],
+                "message": REDIRECT_MESSAGE,
+            },
+            active="demande",
+        )
+    return RedirectResponse(f"/demandes/{care_request.id}", status_code=303)
+
+
+@router.get("/demandes/{request_id}", response_class=HTMLResponse)
+async def request_page(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    care_request = await requests_service.get(session=session, request_id=request_id, actor=user)
+    return await _request_page(request, session, user, care_request, errors=forms.FormErrors())
+
+
+async def _request_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    care_request: Any,
+    *,
+    errors: forms.FormErrors,
+    override: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    patient = await session.get(Patient, care_request.patient_id)
+    found = None
+    if care_request.status in (RequestStatus.new, RequestStatus.unreachable):
+        found = await integrations.proposals(
+            request=request, session=session, care_request=care_request, actor=user
+        )
+    return render(
+        request,
+        "web/request.html",
+        user,
+        {
+            **_common(),
+            "care_request": care_request,
+            "patient": patient,
+            "proposals": found,
+            "errors": errors,
+            "override": override or {},
+            "appointments": [
+                a
+                for a in await integrations.appointments_for_patient(
+                    session=session, patient_id=patient.id
+                )
+                if a.request_id == care_request.id
+            ],
+        },
+        active="demande",
+        status_code=status_code,
+    )
+
+
+@router.post("/demandes/{request_id}/reserver", response_class=HTMLResponse)
+async def book(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    data = await forms.read_form(request)
+    care_request = await requests_service.get(session=session, request_id=request_id, actor=user)
+    errors = forms.FormErrors()
+    try:
+        start_at = dt.datetime.fromisoformat(forms.text(data, "start_at"))
+        end_at = dt.datetime.fromisoformat(forms.text(data, "end_at"))
+        practitioner_id = int(forms.text(data, "practitioner_id"))
+        kind = SessionKind(forms.text(data, "kind"))
+    except ValueError as exc:
+        raise InvalidInput("Proposition illisible : rechargez la page.") from exc
+    try:
+        async with session.begin_nested():
+            appointment = await integrations.book(
+                request=request,
+                session=session,
+                care_request=care_request,
+                actor=user,
+                practitioner_id=practitioner_id,
+                kind=str(kind),
+                start_at=start_at,
+                end_at=end_at,
+                deadline_override_reason=forms.optional(data, "deadline_override_reason"),
+            )
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        errors.add("booking", exc.message)
+        await session.refresh(care_request)
+        return await _request_page(
+            request,
+            session,
+            user,
+            care_request,
+            errors=errors,
+            override={
+                "start_at": start_at.isoformat(),
+                "reason": forms.text(data, "deadline_override_reason"),
+            },
+            status_code=409,
+        )
+    return RedirectResponse(f"/rendez-vous/{appointment.id}?reserve=1", status_code=303)
