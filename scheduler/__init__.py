@@ -23,7 +23,7 @@ from scheduler.model import (
 from scheduler.propose import Proposal, propose
 from scheduler.replan import ReplanResult, replan
 from scheduler.results import DroppedVisit, DropReason, RoundsResult, Route, Stop
-from scheduler.rounds import narrow_window, solve_rounds
+from scheduler.rounds import narrow_window, plan_from_orders, solve_rounds
 from scheduler.solomon import SolomonInstance, SolomonResult, read_solomon, solve_solomon
 from scheduler.teleconsult import (
     Assignment,
@@ -71,6 +71,7 @@ __all__ = [
     "assign_teleconsultations",
     "haversine_km",
     "narrow_window",
+    "plan_from_orders",
     "propose",
     "read_solomon",
     "replan",

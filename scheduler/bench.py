@@ -58,6 +58,7 @@ def bench_cpts(
         work_limit=params.effective_work_limit(len(model.visits)),
         seed=seed,
         first_solution=params.first_solution,
+        gls_lambda=params.gls_lambda,
     )
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}",

@@ -113,7 +113,8 @@ class Visit:
 
     ``window`` is what the patient can do; ``promised`` is the arrival window
     already told to the patient and is hard; ``preferred_practitioner_id`` is
-    continuity of care and only soft.
+    continuity of care and only soft; ``assigned_practitioner_id`` pins a
+    visit already booked with one GP to that GP's round (hard).
     """
 
     id: str
@@ -126,6 +127,7 @@ class Visit:
     promised: Window | None = None
     language: str | None = None
     preferred_practitioner_id: str | None = None
+    assigned_practitioner_id: str | None = None
 
     def hard_window(self, horizon: int = 24 * 60) -> Window | None:
         """Intersect the patient's window, the deadline and the promise (None if empty)."""
@@ -234,6 +236,8 @@ class Parameters:
     promised_penalty: int = 100_000_000
     continuity_penalty: int = 600
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    # Guided local search penalty weight, tuned on Bièvre mornings (benchmarks/RESULTS.md).
+    gls_lambda: float = 0.5
 
     def effective_work_limit(self, customers: int) -> int | None:
         """The deterministic budget of local-search solutions for ``customers`` nodes."""

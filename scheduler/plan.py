@@ -128,7 +128,12 @@ def build_rounds_model(
     customers = []
     for v in chosen:
         window = add_visit_window(v, day)
-        allowed = tuple(i for i, d in enumerate(duty_list) if d.practitioner.speaks(v.language))
+        allowed = tuple(
+            i
+            for i, d in enumerate(duty_list)
+            if d.practitioner.speaks(v.language)
+            and v.assigned_practitioner_id in (None, d.practitioner.id)
+        )
         penalty = params.promised_penalty if v.promised else params.penalties[v.urgency]
         if window is None:
             window, allowed = (0, 0), ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
 from scheduler.model import Instance, Parameters, Visit, Window
 from scheduler.plan import RoundsModel, build_rounds_model, time_route
@@ -26,7 +27,14 @@ def drop_reason(model: RoundsModel, k: int, loads: list[int]) -> DropReason:
     problem, visit = model.problem, model.visits[k]
     if not model.duties:
         return DropReason.NO_PRACTITIONER_ON_DUTY
-    speakers = [i for i, d in enumerate(model.duties) if d.practitioner.speaks(visit.language)]
+    pinned = visit.assigned_practitioner_id
+    if pinned is not None and all(d.practitioner.id != pinned for d in model.duties):
+        return DropReason.NO_PRACTITIONER_ON_DUTY
+    speakers = [
+        i
+        for i, d in enumerate(model.duties)
+        if d.practitioner.speaks(visit.language) and pinned in (None, d.practitioner.id)
+    ]
     if not speakers:
         return DropReason.LANGUAGE
     alone = [i for i in speakers if _fits_alone(model, i, k)]
@@ -163,6 +171,7 @@ def solve_rounds(
         first_solution=params.first_solution,
         metaheuristic=not first_solution_only,
         initial_routes=initial_routes,
+        gls_lambda=params.gls_lambda,
     )
     return assemble(model, sol)
 
@@ -185,3 +194,36 @@ def _initial_routes(model: RoundsModel, plan: RoundsResult) -> list[list[int]]:
                 route.append(k)
         routes.append(route)
     return routes
+
+
+def plan_from_orders(
+    instance: Instance,
+    orders: Mapping[str, Sequence[str]],
+    params: Parameters | None = None,
+    *,
+    travel: TravelTimeProvider | None = None,
+) -> RoundsResult | None:
+    """Re-time a plan in force from each GP's visit order, without searching.
+
+    ``orders`` maps a practitioner id to visit ids in visiting order (unknown
+    ids are ignored; visits in no order are reported dropped). Returns None
+    when an order breaks a hard rule (a window, a promise, the capacity).
+    """
+    params = params or Parameters()
+    model = build_rounds_model(instance, params, travel)
+    index = {v.id: k for k, v in enumerate(model.visits)}
+    routes = []
+    for v, duty in enumerate(model.duties):
+        route = tuple(index[vid] for vid in orders.get(duty.practitioner.id, ()) if vid in index)
+        allowed_everywhere = all(
+            (allowed := model.problem.customers[c].allowed_vehicles) is None or v in allowed
+            for c in route
+        )
+        if not allowed_everywhere or not time_route(model.problem, v, route).feasible:
+            return None
+        routes.append(route)
+    served = {c for r in routes for c in r}
+    if len(served) != sum(len(r) for r in routes):
+        return None
+    dropped = tuple(c for c in range(len(model.visits)) if c not in served)
+    return assemble(model, RoutingSolution(tuple(routes), dropped, 0, 0.0, 0, "given"))

@@ -174,15 +174,28 @@ def add_drop_penalties(
 
 
 def search_parameters(
-    *, time_limit_s: float, work_limit: int | None, first_solution: str, metaheuristic: bool = True
+    *,
+    time_limit_s: float,
+    work_limit: int | None,
+    first_solution: str,
+    metaheuristic: bool = True,
+    gls_lambda: float | None = None,
 ) -> object:
-    """Insertion first solution, then guided local search under a solution limit."""
+    """Insertion first solution, then guided local search under a solution limit.
+
+    ``gls_lambda`` is GLS's penalty weight (OR-Tools' default 0.1 when None):
+    the Bièvre mornings, where promised windows and few visits per GP make
+    deep local optima, escape them better with a stronger 0.5 (see
+    benchmarks/RESULTS.md); Solomon does best at the default.
+    """
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
     if metaheuristic:
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
+        if gls_lambda is not None:
+            params.guided_local_search_lambda_coefficient = gls_lambda
     if work_limit is not None:
         params.solution_limit = int(work_limit)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
@@ -198,6 +211,7 @@ def solve_routing(
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     metaheuristic: bool = True,
     initial_routes: list[list[int]] | None = None,
+    gls_lambda: float | None = None,
 ) -> RoutingSolution:
     """Solve a :class:`RoutingProblem` with OR-Tools; routes are customer indices."""
     started = time.perf_counter()
@@ -217,6 +231,7 @@ def solve_routing(
         work_limit=work_limit,
         first_solution=first_solution,
         metaheuristic=metaheuristic,
+        gls_lambda=gls_lambda,
     )
     if work_limit is not None:
         # A search that accepts no new solution (a one-visit round) still

@@ -8,7 +8,7 @@ import pytest
 from checker import check_rounds
 from factories import CACHAN, FAST, RUNGIS, make_gp, make_instance, make_visit, near, rounds
 
-from scheduler import Urgency, Window, replan, solve_rounds
+from scheduler import Urgency, Window, plan_from_orders, replan, solve_rounds
 from scheduler.bievre import morning
 
 
@@ -73,3 +73,27 @@ def test_a_late_urgent_request_does_not_break_promises_it_cannot_fit_with():
     assert result.renegotiate == ()
     assert [d.visit_id for d in result.plan.dropped] == ["urgent"]
     check_rounds(result.instance, result.plan, FAST)
+
+
+def test_assigned_visit_stays_with_its_gp():
+    """A booked visit is pinned: the nearer GP never takes it over."""
+    gps = [make_gp("A", CACHAN), make_gp("B", RUNGIS)]
+    visit = make_visit("v1", near(RUNGIS, 100), assigned_practitioner_id="A")
+    instance = make_instance(gps, [rounds("A"), rounds("B")], [visit])
+    plan = solve_rounds(instance, FAST)
+    assert plan.assignment() == {"v1": "A"}
+    free = solve_rounds(replace(instance, visits=(replace(visit, assigned_practitioner_id=None),)))
+    assert free.assignment() == {"v1": "B"}
+
+
+def test_plan_from_orders_retimes_and_refuses_a_broken_order():
+    gps = [make_gp("A", CACHAN)]
+    v1 = make_visit("v1", near(CACHAN, 500), promised=Window(600, 660))
+    v2 = make_visit("v2", near(CACHAN, -500), promised=Window(720, 780))
+    instance = make_instance(gps, [rounds("A")], [v1, v2])
+    plan = plan_from_orders(instance, {"A": ["v1", "v2"]}, FAST)
+    assert plan is not None and plan.route_of("A").visit_ids == ("v1", "v2")
+    assert 600 <= plan.stop("v1").arrival <= 660
+    assert plan_from_orders(instance, {"A": ["v2", "v1"]}, FAST) is None
+    partial = plan_from_orders(instance, {"A": ["v2"]}, FAST)
+    assert partial is not None and [d.visit_id for d in partial.dropped] == ["v1"]

@@ -1,0 +1,552 @@
+"""Live proposals for a request, and booking one of them through the core booking rules.
+
+Home visits: ``scheduler.propose`` inserts the request into each day's plan in
+force, keeping every promised window. Teleconsultations (and other timed
+kinds): ``appointments_service.free_slots`` filtered by the adjoint rule and
+the patient's language, ranked by earliness (deadline slack), continuity and
+the GP's load of the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.appointments import service as appointments_service
+from app.appointments.models import ACTIVE_STATUSES, Appointment
+from app.appointments.schemas import AppointmentOut, BookingIn
+from app.core.errors import Conflict
+from app.core.timeutil import PARIS, WEEKDAYS_FR, day_bounds
+from app.patients.models import Patient
+from app.practitioners import service as practitioners_service
+from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
+from app.requests import service as requests_service
+from app.requests.models import CareRequest, RequestStatus
+from app.rounds import service as rounds_service
+from app.rounds.instance import (
+    DAY_MINUTES,
+    DayData,
+    instant,
+    language,
+    load_day,
+    location,
+    minutes,
+    previous_practitioner,
+    urgency,
+)
+from app.rounds.models import RunTrigger
+from app.rounds.planner import Planner
+from app.rounds.schemas import (
+    ProposalBookingOut,
+    ProposalChoice,
+    ProposalOut,
+    ProposalsOut,
+    RunOut,
+)
+from scheduler import (
+    Parameters,
+    Proposal,
+    TravelTimeProvider,
+    Urgency,
+    Visit,
+    Window,
+    propose,
+)
+
+LANGUAGES_FR = {"en": "anglais", "ar": "arabe", "es": "espagnol", "pt": "portugais"}
+# Ranking weights, in minutes of travel: how much waiting an hour costs, the continuity bonus.
+WAIT_WEIGHT = {Urgency.SAME_DAY: 0.2, Urgency.WITHIN_24H: 0.1, Urgency.WITHIN_48H: 0.05}
+CONTINUITY_BONUS = 10.0
+LOAD_WEIGHT = 2.0
+
+
+def _hhmm(value: dt.datetime) -> str:
+    return value.astimezone(PARIS).strftime("%H:%M")
+
+
+def _label(name: str, start: dt.datetime, end: dt.datetime, kind: SessionKind, added: float) -> str:
+    day = WEEKDAYS_FR[start.astimezone(PARIS).weekday()]
+    tail = (
+        f"+{round(added)} min de trajet" if kind == SessionKind.home_visit else "téléconsultation"
+    )
+    return f"{name}, {day} {_hhmm(start)}–{_hhmm(end)}, {tail}"
+
+
+def _slack_text(slack: int | None) -> str:
+    if slack is None:
+        return ""
+    if slack < 0:
+        return f" ; dépasse l'échéance de {-slack} min"
+    hours, mins = divmod(slack, 60)
+    return f" ; {hours} h {mins:02d} avant l'échéance"
+
+
+def check_open(care_request: CareRequest) -> None:
+    """Proposals and bookings only for a request still waiting for an appointment."""
+    if care_request.status == RequestStatus.redirected_15:
+        raise Conflict(
+            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être "
+            "proposé.",
+            code="redirected_15",
+        )
+    if care_request.status not in (RequestStatus.new, RequestStatus.unreachable):
+        raise Conflict(
+            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
+            code="request_not_open",
+        )
+
+
+def _dates(care_request: CareRequest, now: dt.datetime, planner: Planner) -> list[dt.date]:
+    today = now.astimezone(PARIS).date()
+    if care_request.deadline is not None and care_request.deadline >= now:
+        last = care_request.deadline.astimezone(PARIS).date()
+    else:
+        last = today + dt.timedelta(days=planner.settings.proposal_days_without_deadline - 1)
+    last = min(last, today + dt.timedelta(days=6))
+    return [today + dt.timedelta(days=i) for i in range((last - today).days + 1)]
+
+
+def _day_proposals(
+    day: DayData, visit: Visit, k: int, params: Parameters, travel: TravelTimeProvider
+) -> list[Proposal]:
+    plan = rounds_service.plan_in_force(day, params, travel)
+    return propose(day.instance, visit, k, plan=plan, params=params, travel=travel)
+
+
+async def options(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+) -> list[ProposalOut]:
+    """The k best options for a request, across days up to its deadline."""
+    patient = await session.get(Patient, care_request.patient_id)
+    assert patient is not None
+    preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
+    if preferred is None and patient.medecin_traitant_id is not None:
+        preferred = patient.medecin_traitant_id
+    kind = care_request.modality or SessionKind.teleconsultation
+    if kind == SessionKind.home_visit:
+        found = await _visit_options(session, care_request, patient, preferred, k, planner, now)
+    else:
+        found = await _slot_options(session, care_request, patient, preferred, kind, planner, now)
+    found.sort(key=lambda item: item[0])
+    return [option for _score, option in found[:k]]
+
+
+async def _visit_options(
+    session: AsyncSession,
+    care_request: CareRequest,
+    patient: Patient,
+    preferred: int | None,
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+) -> list[tuple[float, ProposalOut]]:
+    params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
+    need = urgency(care_request)
+    wanted_language = language(patient)
+    found: list[tuple[float, ProposalOut]] = []
+    today = now.astimezone(PARIS).date()
+    for date in _dates(care_request, now, planner):
+        day = await load_day(
+            session=session, date=date, home_visit_minutes=planner.home_visit_minutes
+        )
+        if not day.rounds_sessions:
+            continue
+        earliest = (
+            minutes(now, date) + planner.settings.proposal_lead_minutes if date == today else 0
+        )
+        deadline = None
+        if care_request.deadline is not None and care_request.deadline >= now:
+            if care_request.deadline.astimezone(PARIS).date() == date:
+                deadline = minutes(care_request.deadline, date)
+        if earliest >= DAY_MINUTES - 1 or (deadline is not None and deadline < earliest):
+            continue
+        home = next(iter(day.practitioners.values()))
+        lat, lon = location(patient, home)
+        visit = Visit(
+            id=f"r{care_request.id}",
+            lat=lat,
+            lon=lon,
+            urgency=need,
+            service_minutes=care_request.visit_minutes or planner.home_visit_minutes,
+            window=Window(earliest, DAY_MINUTES - 1),
+            deadline=deadline,
+            language=wanted_language,
+            preferred_practitioner_id=str(preferred) if preferred else None,
+        )
+        props = await planner.run(
+            _day_proposals,
+            day,
+            visit,
+            len(day.rounds_sessions),
+            params,
+            planner.travel,
+            time_limit_s=params.time_limit_s,
+        )
+        for p in props:
+            option = _visit_option(day, p, care_request, wanted_language, now)
+            if option is not None:
+                wait = (option.start_at - now).total_seconds() / 60
+                score = p.added_travel_minutes + WAIT_WEIGHT[need] * wait
+                found.append((score - (CONTINUITY_BONUS if option.continuity else 0), option))
+    return found
+
+
+def _visit_option(
+    day: DayData,
+    p: Proposal,
+    care_request: CareRequest,
+    wanted_language: str | None,
+    now: dt.datetime,
+) -> ProposalOut | None:
+    pid = int(p.practitioner_id)
+    duty = day.rounds_sessions.get(pid)
+    if duty is None:
+        return None
+    lo, hi = minutes(duty.start_at, day.date), minutes(duty.end_at, day.date)
+    if not lo <= p.arrival <= hi:
+        return None  # the booking rules want the window inside the GP's session
+    window = Window(max(p.window.start, lo), min(p.window.end, hi))
+    start, end = instant(day.date, window.start), instant(day.date, window.end)
+    slack = (
+        int((care_request.deadline - end).total_seconds() // 60) if care_request.deadline else None
+    )
+    gp = day.practitioners[pid]
+    name = f"Dr {gp.family_name}"
+    continuity = p.reason == "continuity"
+    why = (
+        "Médecin déjà vu par le patient (continuité des soins)"
+        if continuity
+        else "Plus petit détour dans sa tournée"
+    )
+    why += f", arrivée prévue vers {_hhmm(instant(day.date, p.arrival))}"
+    if wanted_language:
+        why += f" ; parle {LANGUAGES_FR.get(wanted_language, wanted_language)}"
+    why += _slack_text(slack)
+    return ProposalOut(
+        practitioner_id=pid,
+        practitioner_name=name,
+        date=day.date,
+        kind=SessionKind.home_visit,
+        start_at=start,
+        end_at=end,
+        planned_arrival=instant(day.date, p.arrival),
+        added_travel_minutes=p.added_travel_minutes,
+        deadline_slack_minutes=slack,
+        continuity=continuity,
+        reason=p.reason,
+        label=_label(name, start, end, SessionKind.home_visit, p.added_travel_minutes),
+        why=why,
+        session_id=duty.id,
+        booking=ProposalChoice(
+            practitioner_id=pid, kind=SessionKind.home_visit, start_at=start, end_at=end
+        ),
+    )
+
+
+async def _slot_options(
+    session: AsyncSession,
+    care_request: CareRequest,
+    patient: Patient,
+    preferred: int | None,
+    kind: SessionKind,
+    planner: Planner,
+    now: dt.datetime,
+) -> list[tuple[float, ProposalOut]]:
+    dates = _dates(care_request, now, planner)
+    end = day_bounds(dates[-1])[1]
+    if care_request.deadline is not None and care_request.deadline >= now:
+        end = min(end, care_request.deadline + dt.timedelta(seconds=1))
+    slots = await appointments_service.free_slots(
+        session=session, start=now, end=end, kind=kind, now=now
+    )
+    if not slots:
+        return []
+    people = {
+        p.id: p
+        for p in (
+            await session.scalars(
+                select(Practitioner).where(
+                    Practitioner.id.in_({d.practitioner_id for d, _s, _e in slots}),
+                    Practitioner.active.is_(True),
+                )
+            )
+        ).all()
+    }
+    titular_sessions = await practitioners_service.list_sessions(
+        session=session,
+        practitioner_ids=[p.titular_id for p in people.values() if p.titular_id],
+        start=now,
+        end=end,
+    )
+    slots = [s for s in slots if _adjoint_ok(people.get(s[0].practitioner_id), s, titular_sessions)]
+    wanted_language = language(patient)
+    if wanted_language:
+        speakers = [s for s in slots if wanted_language in people[s[0].practitioner_id].languages]
+        slots = speakers or slots
+    loads = await _loads(session, {d.practitioner_id for d, _s, _e in slots}, now, end)
+    need = urgency(care_request)
+    best: dict[tuple[int, dt.date], tuple[float, ProposalOut]] = {}
+    for duty, start, stop in slots:
+        pid, date = duty.practitioner_id, duty.date
+        if (pid, date) in best:
+            continue  # slots come in time order: the first is this GP's earliest that day
+        gp = people[pid]
+        load = loads.get((pid, start.astimezone(PARIS).date()), 0)
+        continuity = preferred == pid
+        slack = (
+            int((care_request.deadline - start).total_seconds() // 60)
+            if care_request.deadline
+            else None
+        )
+        name = f"Dr {gp.family_name}"
+        why = (
+            "Médecin déjà vu par le patient (continuité des soins)"
+            if continuity
+            else "Premier créneau libre de ce médecin"
+        )
+        why += f" ; {load} rendez-vous ce jour-là"
+        if wanted_language and wanted_language in gp.languages:
+            why += f" ; parle {LANGUAGES_FR.get(wanted_language, wanted_language)}"
+        why += _slack_text(slack)
+        wait = (start - now).total_seconds() / 60
+        score = WAIT_WEIGHT[need] * wait + LOAD_WEIGHT * load
+        best[(pid, date)] = (
+            score - (CONTINUITY_BONUS if continuity else 0),
+            ProposalOut(
+                practitioner_id=pid,
+                practitioner_name=name,
+                date=date,
+                kind=kind,
+                start_at=start,
+                end_at=stop,
+                deadline_slack_minutes=slack,
+                continuity=continuity,
+                reason="continuity" if continuity else "earliest_slot",
+                label=_label(name, start, stop, kind, 0.0),
+                why=why,
+                session_id=duty.id,
+                booking=ProposalChoice(practitioner_id=pid, kind=kind, start_at=start, end_at=stop),
+            ),
+        )
+    return list(best.values())
+
+
+def _adjoint_ok(
+    gp: Practitioner | None,
+    slot: tuple[DutySession, dt.datetime, dt.datetime],
+    titular_sessions: Any,
+) -> bool:
+    """The booking rules' adjoint conditions, checked before proposing."""
+    if gp is None:
+        return False
+    if gp.status != PractitionerStatus.adjoint:
+        return True
+    day = slot[1].astimezone(PARIS).date()
+    if not (
+        gp.authorisation_start
+        and gp.authorisation_end
+        and gp.authorisation_start <= day <= gp.authorisation_end
+    ):
+        return False
+    return any(
+        t.practitioner_id == gp.titular_id and t.start_at < slot[2] and slot[1] < t.end_at
+        for t in titular_sessions
+    )
+
+
+async def _loads(
+    session: AsyncSession, ids: set[int], start: dt.datetime, end: dt.datetime
+) -> dict[tuple[int, dt.date], int]:
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Appointment.practitioner_id, Appointment.start_at).where(
+                Appointment.practitioner_id.in_(ids),
+                Appointment.status.in_(ACTIVE_STATUSES),
+                Appointment.start_at >= day_bounds(start.astimezone(PARIS).date())[0],
+                Appointment.start_at < end,
+            )
+        )
+    ).all()
+    out: dict[tuple[int, dt.date], int] = {}
+    for pid, at in rows:
+        key = (pid, at.astimezone(PARIS).date())
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+async def list_proposals(
+    *,
+    session: AsyncSession,
+    request_id: int,
+    k: int,
+    actor: User,
+    planner: Planner,
+    now: dt.datetime,
+) -> ProposalsOut:
+    """The options to read to the patient on the phone (409 for a closed request)."""
+    care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
+    check_open(care_request)
+    found = await options(session=session, care_request=care_request, k=k, planner=planner, now=now)
+    return ProposalsOut(
+        request_id=care_request.id,
+        kind=care_request.modality or SessionKind.teleconsultation,
+        deadline=care_request.deadline,
+        options=found,
+        message=None if found else "Aucune option avant l'échéance : élargir ou déroger.",
+    )
+
+
+def _still_fits(
+    day: DayData,
+    visit: Visit,
+    params: Parameters,
+    travel: TravelTimeProvider,
+) -> bool:
+    return bool(_day_proposals(day, visit, 1, params, travel))
+
+
+async def _lock_rounds_session(session: AsyncSession, choice: ProposalChoice) -> DutySession | None:
+    # Serialises bookings into one round (PostgreSQL row lock; SQLite locks on BEGIN).
+    return await session.scalar(
+        select(DutySession)
+        .where(
+            DutySession.practitioner_id == choice.practitioner_id,
+            DutySession.kind == SessionKind.home_visit,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at <= choice.start_at,
+            DutySession.end_at >= choice.end_at,
+        )
+        .with_for_update()
+    )
+
+
+async def _invalidated(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    planner: Planner,
+    now: dt.datetime,
+    message: str,
+    reason: str,
+) -> Conflict:
+    fresh = await options(session=session, care_request=care_request, k=5, planner=planner, now=now)
+    return Conflict(
+        message,
+        code="proposal_invalidated",
+        reason=reason,
+        options=[o.model_dump(mode="json") for o in fresh],
+    )
+
+
+async def book_proposal(
+    *,
+    session: AsyncSession,
+    request_id: int,
+    choice: ProposalChoice,
+    actor: User,
+    planner: Planner,
+    ctx: appointments_service.BookingContext,
+) -> ProposalBookingOut:
+    """Book a chosen option; if it no longer holds, 409 with fresh options.
+
+    A home visit is first re-checked against the day's plan (every promise
+    kept, the GP's capacity), then booked through the core booking rules, and
+    the day is re-planned without moving any promised window.
+    """
+    care_request = await requests_service.get(
+        session=session, request_id=request_id, actor=actor, lock=True
+    )
+    check_open(care_request)
+    now = ctx.now
+    start_at, end_at = choice.start_at, choice.end_at
+    if choice.kind == SessionKind.home_visit:
+        duty = await _lock_rounds_session(session, choice)
+        date = start_at.astimezone(PARIS).date()
+        day = await load_day(
+            session=session, date=date, home_visit_minutes=planner.home_visit_minutes
+        )
+        patient = await session.get(Patient, care_request.patient_id)
+        gp = day.practitioners.get(choice.practitioner_id) or await practitioners_service.get(
+            session=session, practitioner_id=choice.practitioner_id
+        )
+        lat, lon = location(patient, gp)
+        probe = Visit(
+            id=f"r{care_request.id}",
+            lat=lat,
+            lon=lon,
+            urgency=urgency(care_request),
+            service_minutes=care_request.visit_minutes or planner.home_visit_minutes,
+            promised=Window(minutes(start_at, date), minutes(end_at, date)),
+            assigned_practitioner_id=str(choice.practitioner_id),
+        )
+        params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
+        fits = duty is not None and await planner.run(
+            _still_fits, day, probe, params, planner.travel, time_limit_s=params.time_limit_s
+        )
+        if not fits:
+            raise await _invalidated(
+                session=session,
+                care_request=care_request,
+                planner=planner,
+                now=now,
+                message="Cette option n'est plus possible (la tournée a changé) : "
+                "voici les options à jour.",
+                reason="round_changed",
+            )
+    try:
+        appointment = await appointments_service.book(
+            session=session,
+            booking_in=BookingIn(
+                request_id=care_request.id,
+                practitioner_id=choice.practitioner_id,
+                start_at=start_at,
+                end_at=end_at,
+                kind=choice.kind,
+                deadline_override_reason=choice.deadline_override_reason,
+            ),
+            actor=actor,
+            ctx=ctx,
+        )
+    except Conflict as exc:
+        reason = str(exc.extra.get("code", exc.code))
+        if reason in ("redirected_15", "request_not_open", "after_deadline"):
+            raise
+        raise await _invalidated(
+            session=session,
+            care_request=care_request,
+            planner=planner,
+            now=now,
+            message=f"{exc.message} Voici les options à jour.",
+            reason=reason,
+        ) from exc
+    run = None
+    if choice.kind == SessionKind.home_visit:
+        run = await rounds_service.run_day(
+            session=session,
+            date=start_at.astimezone(PARIS).date(),
+            planner=planner,
+            now=now,
+            trigger=RunTrigger.booking,
+            actor=actor,
+        )
+    booked_gp = await practitioners_service.get(
+        session=session, practitioner_id=appointment.practitioner_id
+    )
+    what = "visite à domicile" if choice.kind == SessionKind.home_visit else "téléconsultation"
+    day_name = WEEKDAYS_FR[start_at.astimezone(PARIS).weekday()]
+    return ProposalBookingOut(
+        appointment=AppointmentOut.model_validate(appointment),
+        label=f"Dr {booked_gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
+        run=RunOut.model_validate(run) if run else None,
+    )

@@ -1,0 +1,130 @@
+"""Payloads of the rounds domain: proposals, bookings through them, published rounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.appointments.schemas import AppointmentOut
+from app.practitioners.models import SessionKind
+from app.rounds.models import RunStatus, RunTrigger
+
+
+class ProposalChoice(BaseModel):
+    """The option chosen among the proposals (its ``booking`` field, posted back)."""
+
+    practitioner_id: int
+    kind: SessionKind
+    start_at: dt.datetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
+    end_at: dt.datetime
+    deadline_override_reason: str | None = Field(default=None, max_length=500)
+
+
+class ProposalOut(BaseModel):
+    practitioner_id: int
+    practitioner_name: str
+    date: dt.date
+    kind: SessionKind
+    start_at: dt.datetime
+    end_at: dt.datetime
+    planned_arrival: dt.datetime | None = None
+    added_travel_minutes: float = 0.0
+    deadline_slack_minutes: int | None = Field(
+        default=None, description="minutes entre la fin de l'option et l'échéance"
+    )
+    continuity: bool = False
+    reason: str = Field(description="continuity | least_detour | earliest_slot")
+    label: str
+    why: str
+    session_id: int
+    booking: ProposalChoice
+
+
+class ProposalsOut(BaseModel):
+    request_id: int
+    kind: SessionKind
+    deadline: dt.datetime | None
+    options: list[ProposalOut]
+    message: str | None = None
+
+
+class RunOut(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: int
+    date: dt.date
+    trigger: RunTrigger
+    status: RunStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    time_limit_s: float
+    seed: int
+    travel_provider: str
+    objective: dict[str, Any]
+    stopped_by: str | None
+    delays: dict[str, int]
+    dropped: list[dict[str, Any]]
+    renegotiate: list[int]
+    narrowed: list[int]
+    summary: str | None
+    error: str | None
+
+
+class ProposalBookingOut(BaseModel):
+    appointment: AppointmentOut
+    label: str
+    run: RunOut | None = Field(default=None, description="re-plan of the day (home visits)")
+
+
+class StopOut(BaseModel):
+    order: int
+    appointment_id: int
+    patient_id: int | None = None
+    patient_name: str | None = None
+    address: str | None = None
+    commune: str | None = None
+    planned_arrival: dt.datetime
+    window_start: dt.datetime
+    window_end: dt.datetime
+    promised_start: dt.datetime | None = None
+    promised_end: dt.datetime | None = None
+    travel_minutes: float
+
+
+class RouteOut(BaseModel):
+    practitioner_id: int
+    practitioner_name: str
+    depart_at: dt.datetime
+    back_at: dt.datetime
+    travel_minutes: float
+    stops: list[StopOut]
+
+
+class DayRoundsOut(BaseModel):
+    date: dt.date
+    run: RunOut | None
+    routes: list[RouteOut]
+
+
+class DelayIn(BaseModel):
+    practitioner_id: int
+    minutes: int = Field(ge=1, le=240, description="retard annoncé, cumulé sur la journée")
+
+
+class RenegotiateOut(BaseModel):
+    appointment_id: int
+    patient_id: int
+    patient_name: str
+    phone: str | None
+    promised_start: dt.datetime
+    promised_end: dt.datetime
+    planned_arrival: dt.datetime | None
+    new_window_start: dt.datetime | None
+    new_window_end: dt.datetime | None
+
+
+class DelayOut(BaseModel):
+    run: RunOut
+    renegotiate: list[RenegotiateOut]

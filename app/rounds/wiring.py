@@ -1,0 +1,63 @@
+"""Rounds on the app: settings, the planner (travel provider, solver threads), the worker job."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.appointments.events import AppointmentEvent, EventKind
+from app.core.config import Settings
+from app.rounds import service as rounds_service
+from app.rounds.config import RoundsSettings
+from app.rounds.planner import Planner
+
+JOB_NAME = "rounds.optimise_before_session"
+JOB_INTERVAL_S = 300
+
+
+async def optimise_before_session_job(app: FastAPI) -> None:
+    """Worker job: optimise today's (before 10:00) and tomorrow's rounds; skips when unchanged."""
+    async with app.state.sessionmaker() as session:
+        await rounds_service.optimise_before_session(
+            session=session, planner=app.state.rounds_planner, now=app.state.clock()
+        )
+        await session.commit()
+
+
+def setup(app: FastAPI, settings: Settings) -> None:
+    # Read at startup, so a test may swap `app.state.rounds_settings` before the lifespan.
+    app.state.rounds_settings = RoundsSettings()
+
+    async def start(app: FastAPI) -> None:
+        planner = Planner.from_settings(
+            app.state.rounds_settings,
+            window_minutes=settings.arrival_window_minutes,
+            home_visit_minutes=settings.home_visit_minutes,
+        )
+        planner.listeners = app.state.appointment_listeners
+        planner.start()
+        app.state.rounds_planner = planner
+
+    async def stop(app: FastAPI) -> None:
+        planner = getattr(app.state, "rounds_planner", None)
+        if planner is not None:
+            planner.close()
+
+    async def replan_after_cancellation(session: AsyncSession, event: AppointmentEvent) -> None:
+        """A cancelled home visit frees time: re-plan that morning, promises kept."""
+        if event.kind == EventKind.cancelled:
+            await rounds_service.on_appointment_cancelled(
+                session=session,
+                appointment=event.appointment,
+                now=event.now,
+                planner=app.state.rounds_planner,
+                actor=event.actor,
+            )
+
+    app.state.appointment_listeners.append(replan_after_cancellation)
+    app.state.on_startup.append(start)
+    app.state.on_shutdown.append(stop)
+    jobs = getattr(app.state, "periodic_jobs", None)
+    if jobs is None:
+        jobs = app.state.periodic_jobs = []
+    jobs.append((JOB_NAME, JOB_INTERVAL_S, optimise_before_session_job))
