@@ -1,0 +1,119 @@
+"""The GP's day on the phone: next stop first, one tap to call or to open the address."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.accounts.models import Role, User
+from app.appointments.dependencies import BookingContextDep
+from app.appointments.models import AppointmentStatus
+from app.core.clock import NowDep
+from app.core.db import SessionDep
+from app.core.timeutil import PARIS
+from app.gp import outcomes as outcomes_service
+from app.gp import service as gp_service
+from app.gp.schemas import OutcomeIn
+from app.practitioners.models import SessionKind
+from app.web.security import check_csrf, csrf_token, require_page_roles
+from app.web.templating import templates
+
+pages_router = APIRouter(include_in_schema=False)
+GpPage = Annotated[User, require_page_roles(Role.practitioner)]
+MODALITY = {
+    SessionKind.home_visit: "Visite",
+    SessionKind.teleconsultation: "Téléconsultation",
+    SessionKind.practice: "Cabinet",
+}
+
+
+def day_view(agenda: Any) -> dict[str, Any]:
+    """Stops of the day: still to do first (the next one on top), then those already done."""
+    day = agenda.days[0]
+    stops = [
+        (block, stop)
+        for block in sorted(day.sessions, key=lambda b: b.start_at)
+        for stop in block.appointments
+    ]
+    todo = [s for s in stops if s[1].status == AppointmentStatus.booked]
+    done = [s for s in stops if s[1].status != AppointmentStatus.booked]
+    return {"day": day, "todo": todo, "done": done, "next": todo[0][1] if todo else None}
+
+
+@pages_router.get("/medecin", response_class=HTMLResponse)
+async def gp_day(
+    request: Request,
+    session: SessionDep,
+    user: GpPage,
+    now: NowDep,
+    date: dt.date | None = None,
+    ok: int | None = None,
+) -> Any:
+    from app.gp.router import travel_provider
+
+    practitioner = await gp_service.practitioner_for(
+        session=session, user=user, practitioner_id=None
+    )
+    day = date or now.astimezone(PARIS).date()
+    agenda = await gp_service.agenda(
+        session=session,
+        practitioner=practitioner,
+        date_from=day,
+        date_to=day,
+        actor=user,
+        travel=travel_provider(request),
+        visit_minutes=request.app.state.settings.home_visit_minutes,
+    )
+    context = {
+        "agenda": agenda,
+        "modality": MODALITY,
+        "date": day,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "recorded": ok,
+        **day_view(agenda),
+    }
+    common = _web_common()
+    if common is not None:
+        return common.render(request, "gp/day.html", user, context, active="medecin")
+    return templates.TemplateResponse(
+        request, "gp/day.html", {"user": user, "csrf_token": csrf_token(request), **context}
+    )
+
+
+def _web_common() -> Any | None:
+    """The web layer's page helper (navigation by role) when it is there."""
+    try:
+        from app.web import common
+    except ImportError:
+        return None
+    return common if hasattr(common, "render") else None
+
+
+@pages_router.post("/medecin/rendez-vous/{appointment_id}/issue")
+async def gp_outcome(
+    appointment_id: int,
+    request: Request,
+    session: SessionDep,
+    user: GpPage,
+    ctx: BookingContextDep,
+    status: Annotated[AppointmentStatus, Form()],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+    wants_medecin_traitant_help: Annotated[bool, Form()] = False,
+    date: Annotated[str, Form()] = "",
+) -> Any:
+    check_csrf(request, csrf_token_field)
+    await outcomes_service.record_outcome(
+        session=session,
+        appointment_id=appointment_id,
+        outcome_in=OutcomeIn(
+            status=status, wants_medecin_traitant_help=wants_medecin_traitant_help or None
+        ),
+        actor=user,
+        ctx=ctx,
+    )
+    target = f"/medecin?ok={appointment_id}" + (f"&date={date}" if date else "")
+    return RedirectResponse(target, status_code=303)
