@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/appointments", tags=["appointments"])
     "",
     response_model=AppointmentOut,
     status_code=201,
-    dependencies=[require_roles(*STAFF, Role.regulator)],
+    dependencies=[require_roles(*STAFF)],
 )
 async def book(
     booking_in: BookingIn, session: SessionDep, user: CurrentUser, ctx: BookingContextDep

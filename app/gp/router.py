@@ -1,7 +1,7 @@
 """The GP's routes: /api/me (agenda, availability, outcomes, calendar links), /ical, /medecin.
 
-The FHIR read access for GP software is ``fhir_router`` (``/fhir/agenda/...``), put on the
-app by the wiring ahead of the SAS's ``/fhir`` catch-all.
+The FHIR read access for GP software is ``fhir_router`` (``/fhir/agenda/...``); its errors
+are OperationOutcomes through the SAS domain's /fhir error handlers.
 """
 
 from __future__ import annotations
@@ -379,3 +379,4 @@ async def fhir_appointments(
 router.include_router(api)
 router.include_router(ical)
 router.include_router(pages_router)
+router.include_router(fhir_router)

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/patients", tags=["patients"])
     "",
     response_model=PatientOut,
     status_code=201,
-    dependencies=[require_roles(*STAFF, Role.regulator)],
+    dependencies=[require_roles(*STAFF)],
 )
 async def create_patient(patient_in: PatientIn, session: SessionDep, user: CurrentUser) -> Any:
     return await patients_service.create(session=session, patient_in=patient_in, actor=user)

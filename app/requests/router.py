@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.accounts.dependencies import STAFF, CurrentUser, require_roles
-from app.accounts.models import Role
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.requests import service as requests_service
@@ -33,7 +32,7 @@ async def red_flags(user: CurrentUser) -> Any:
     "",
     response_model=RequestCreated,
     status_code=201,
-    dependencies=[require_roles(*STAFF, Role.regulator)],
+    dependencies=[require_roles(*STAFF)],
 )
 async def create_request(
     request_in: RequestIn, session: SessionDep, user: CurrentUser, now: NowDep

@@ -73,7 +73,8 @@ class SasSettings(BaseSettings):
 
     # Inbound (SAS -> us): without a token every /fhir call is refused (401).
     sas_api_token: SecretStr = SecretStr("")
-    # Address of the reverse proxy that terminates mTLS and passes the verified subject.
+    # Address(es) of the reverse proxy that terminates mTLS and passes the verified subject
+    # (comma-separated). Set: every /fhir call must come through it with that header.
     sas_trusted_proxy: str | None = None
     sas_client_subject_header: str = "X-SSL-Client-S-DN"
 
@@ -88,6 +89,14 @@ class SasSettings(BaseSettings):
     # Our own system for Appointment.identifier: an OID or a URL we control. The default
     # is a deliberate placeholder (.invalid); set SAS_APPOINTMENT_SYSTEM in production.
     sas_appointment_system: str = "https://premier-recours.invalid/fhir/sid/appointment"
+
+    # INT_R04: home-visit (HH) slots where the rounds can absorb one more visit. The
+    # solver's answer is cached per day for this long (and dropped on home-visit events).
+    sas_home_visits: bool = True
+    sas_home_visit_cache_seconds: float = Field(default=300.0, ge=0)
+    # Refuse, on every path, a booking by a regulator that did not come through the SAS
+    # booking page (origin=sas session): a second lock behind the staff-only API routes.
+    sas_regulator_bookings_only_from_sas: bool = True
 
     @field_validator("cpts_phone")
     @classmethod
@@ -106,6 +115,13 @@ class SasSettings(BaseSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def trusted_proxies(self) -> frozenset[str]:
+        """The proxy addresses whose client-certificate header the app believes."""
+        return frozenset(
+            part.strip() for part in (self.sas_trusted_proxy or "").split(",") if part.strip()
+        )
 
     def cpts_identity(self) -> CptsIdentity:
         """The CPTS identity to publish in INT_R04 bundles."""

@@ -184,8 +184,8 @@ def build_organization(cpts: CptsIdentity) -> Resource:
     return org
 
 
-def build_slot(slot: SlotView, practitioner: PractitionerView, cpts: CptsIdentity) -> Resource:
-    """FrSlotAgregateurCPTS: slot types, consultation type, the CPTS 604 service, agenda URL."""
+def _slot_common(slot: SlotView, practitioner: PractitionerView, cpts: CptsIdentity) -> Resource:
+    """What a Slot shares with every slot of the same GP, place and kind (built once)."""
     place = practitioner.place(slot.place_id)
     service_types: list[dict[str, Any]] = [
         {"coding": [_coding(SYSTEM_ACT_CODE, slot.consultation_type)]},
@@ -206,9 +206,7 @@ def build_slot(slot: SlotView, practitioner: PractitionerView, cpts: CptsIdentit
         specialty["coding"] = [_coding(SYSTEM_SPECIALITE_ORDINALE, practitioner.specialty_code)]
     if practitioner.specialty_text:
         specialty["text"] = practitioner.specialty_text
-    resource: Resource = {
-        "resourceType": "Slot",
-        "id": slot.id,
+    common: Resource = {
         "meta": {
             "profile": [PROFILE_SLOT],
             "security": [_coding(SYSTEM_SLOT_TYPE, code) for code in slot.slot_types],
@@ -218,13 +216,39 @@ def build_slot(slot: SlotView, practitioner: PractitionerView, cpts: CptsIdentit
             "coding": [_coding(SYSTEM_APPOINTMENT_TYPE, "ROUTINE" if slot.bookable else "WALKIN")]
         },
         "schedule": _ref("Schedule", role_id(practitioner, place)),
+    }
+    if specialty:
+        common["specialty"] = [specialty]
+    return common
+
+
+def build_slot(
+    slot: SlotView,
+    practitioner: PractitionerView,
+    cpts: CptsIdentity,
+    *,
+    common: Resource | None = None,
+) -> Resource:
+    """FrSlotAgregateurCPTS: slot types, consultation type, the CPTS 604 service, agenda URL.
+
+    ``common`` (from :func:`_slot_common`) lets a bundle share the constant parts between
+    its slots: they are the same objects, to be read, not modified.
+    """
+    common = common or _slot_common(slot, practitioner, cpts)
+    resource: Resource = {
+        "resourceType": "Slot",
+        "id": slot.id,
+        "meta": common["meta"],
+        "serviceType": common["serviceType"],
+        "appointmentType": common["appointmentType"],
+        "schedule": common["schedule"],
         "status": "free",
         "start": fhir_instant(slot.start),
         "end": fhir_instant(slot.end),
         "comment": practitioner.agenda_url,
     }
-    if specialty:
-        resource["specialty"] = [specialty]
+    if "specialty" in common:
+        resource["specialty"] = common["specialty"]
     return resource
 
 
@@ -259,9 +283,24 @@ def build_slot_bundle(
     if missing:
         raise ValueError(f"praticiens absents des vues : {sorted(missing)}")
 
-    entries = [
-        _entry(base_url, build_slot(s, by_id[s.practitioner_id], cpts), "match") for s in ordered
-    ]
+    commons: dict[tuple, Resource] = {}
+    entries = []
+    for slot in ordered:
+        practitioner = by_id[slot.practitioner_id]
+        key = (
+            practitioner.id,
+            slot.place_id,
+            slot.consultation_type,
+            slot.slot_types,
+            slot.bookable,
+            slot.label,
+        )
+        common = commons.get(key)
+        if common is None:
+            common = commons[key] = _slot_common(slot, practitioner, cpts)
+        entries.append(
+            _entry(base_url, build_slot(slot, practitioner, cpts, common=common), "match")
+        )
     with_schedule = INCLUDE_SCHEDULE in includes
     with_actors = with_schedule and INCLUDE_ACTORS in includes
     with_service = INCLUDE_SERVICE in includes and bool(ordered)

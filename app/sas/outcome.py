@@ -76,3 +76,17 @@ class ProfileViolation(FhirError):
 
     status_code = 422
     issue_code = BUSINESS_RULE
+
+
+class Unauthenticated(FhirError):
+    """No or wrong credentials on the SAS link (bearer token, client certificate): 401."""
+
+    status_code = 401
+    issue_code = LOGIN
+
+
+class ResourceNotFound(FhirError):
+    """An unknown resource or interaction: 404."""
+
+    status_code = 404
+    issue_code = NOT_FOUND

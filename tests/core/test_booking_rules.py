@@ -252,44 +252,21 @@ async def test_reschedule_and_outcome(client, world, db):
     assert response.status_code == 409
 
 
-async def test_regulator_books_only_sas_sessions(client, world, db):
-    from app.practitioners.models import DutySession
-
+async def test_regulator_has_no_booking_rights_through_the_api(client, world, db):
+    """Regulators book only through the SAS flow (tests/sas); the staff API refuses them."""
+    patient = await make_patient(db)
     response = await client.post(
         "/api/patients",
-        json={
-            "family_name": "Sas",
-            "given_name": "Alix",
-            "birth_date": "1990-02-03",
-            "phone": "+33639980077",
-        },
+        json={"family_name": "Sas", "given_name": "Alix", "birth_date": "1990-02-03"},
         headers=world.regulator,
     )
-    assert response.status_code == 201, response.text
-    response = await client.post(
-        "/api/requests",
-        json={"patient_id": response.json()["id"], "reason": "Adressé par le SAS"},
-        headers=world.regulator,
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["request"]["channel"] == "sas"
-    rid = response.json()["request"]["id"]
-    start = at(world.today, dt.time(14, 45), PARIS)
-    duty = await db.scalar(
-        select(DutySession).where(
-            DutySession.practitioner_id == world.titular.id,
-            DutySession.date == world.today,
-            DutySession.kind == "teleconsultation",
-        )
-    )
-    duty.open_to_sas = False
-    await db.commit()
-    response = await _book(client, world.regulator, rid, world.titular.id, start)
     assert response.status_code == 403
-    duty.open_to_sas = True
-    await db.commit()
-    response = await _book(client, world.regulator, rid, world.titular.id, start)
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["origin"] == "sas"
-    assert "SNP" in body["surcharges"] and "MCG" not in body["surcharges"]
+    response = await client.post(
+        "/api/requests", json={"patient_id": patient.id, "reason": "x"}, headers=world.regulator
+    )
+    assert response.status_code == 403
+    rid = await _request(client, world, db, family_name="Autre", phone="+33639980078")
+    response = await _book(
+        client, world.regulator, rid, world.titular.id, at(world.today, dt.time(14, 45), PARIS)
+    )
+    assert response.status_code == 403
