@@ -8,10 +8,10 @@ verified client-certificate subject it adds. Every refusal is an OperationOutcom
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -59,7 +59,8 @@ class FhirResponse(JSONResponse):
     media_type = FHIR_JSON
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # A week of 25 agendas is megabytes of JSON: orjson encodes it several times faster.
+        return orjson.dumps(content)
 
 
 def is_fhir_path(request: Request) -> bool:

@@ -7,6 +7,7 @@ Pure functions: no database, no HTTP, no clock unless passed in. The resources a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from collections.abc import Collection, Iterable, Sequence
@@ -51,8 +52,12 @@ Resource = dict[str, Any]
 CONTAINED_LOCATION_ID = "lieu"
 
 
+@functools.lru_cache(maxsize=8192)
 def fhir_instant(value: dt.datetime) -> str:
-    """An aware datetime as a FHIR instant, shown in Paris time with its offset."""
+    """An aware datetime as a FHIR instant, shown in Paris time with its offset.
+
+    Cached: a week of 25 agendas repeats the same few hundred instants thousands of times.
+    """
     return value.astimezone(PARIS).isoformat(timespec="seconds")
 
 

@@ -249,8 +249,8 @@ async def timed_slots(
             SlotView(
                 id=slot_id(code.lower(), duty.id, begins),
                 practitioner_id=practitioner_fhir_id(duty.practitioner_id),
-                start=begins.astimezone(PARIS),
-                end=ends.astimezone(PARIS),
+                start=begins,
+                end=ends,
                 consultation_type=code,
                 place_id=PLACE_ID,
             )
