@@ -7,6 +7,7 @@ thread pool. ``validate_webhook`` is a pure HMAC computation, so it stays sync.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -93,9 +94,16 @@ class TelephonyProvider(Protocol):
         """
         ...
 
-    def validate_webhook(
-        self, url: str, params: WebhookParams, signature: str | None
-    ) -> bool:
+    async def find_messages(self, *, to: str, body: str, since: dt.datetime) -> list[SendResult]:
+        """Messages already accepted for ``to`` with this exact ``body`` since ``since``.
+
+        Asked before sending again after an attempt whose outcome is unknown (an
+        ``ambiguous`` error, a worker killed mid-send), so the message is adopted
+        rather than sent twice.
+        """
+        ...
+
+    def validate_webhook(self, url: str, params: WebhookParams, signature: str | None) -> bool:
         """True if ``signature`` is the provider's signature of ``url`` and ``params``."""
         ...
 

@@ -95,6 +95,8 @@ class TelephonySettings(BaseSettings):
     reminder_evening_time: dt.time = dt.time(18, 0)
     #: Hours before the appointment for the second reminder; 0 disables it.
     reminder_hours_before: float = Field(default=2.0, ge=0)
+    #: A reminder found due later than this (worker down) is dropped rather than sent late.
+    reminder_max_delay_minutes: int = Field(default=120, ge=1)
 
     secretariat_hours: OpeningHours = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_SECRETARIAT_HOURS.items()}

@@ -8,6 +8,7 @@ with the configured auth token; accepting unsigned webhooks needs an explicit
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 import threading
@@ -30,6 +31,7 @@ class ConsoleMessage:
     body: str
     idempotency_key: str
     status_callback: str | None
+    created_at: dt.datetime
 
 
 def mask_number(number: str) -> str:
@@ -71,6 +73,7 @@ class ConsoleProvider:
             body=body,
             idempotency_key=idempotency_key,
             status_callback=status_callback,
+            created_at=dt.datetime.now(dt.UTC),
         )
         with self._lock:
             self.sent.append(message)
@@ -79,9 +82,15 @@ class ConsoleProvider:
         logger.info("console SMS %s to %s", message.sid, mask_number(to))
         return SendResult(sid=message.sid, status="queued")
 
-    def validate_webhook(
-        self, url: str, params: WebhookParams, signature: str | None
-    ) -> bool:
+    async def find_messages(self, *, to: str, body: str, since: dt.datetime) -> list[SendResult]:
+        """Messages recorded for ``to`` with this body since ``since``, newest first."""
+        with self._lock:
+            found = [
+                m for m in self.sent if m.to == to and m.body == body and m.created_at >= since
+            ]
+        return [SendResult(sid=m.sid, status="queued") for m in reversed(found)]
+
+    def validate_webhook(self, url: str, params: WebhookParams, signature: str | None) -> bool:
         """Check the signature if a token is configured; accept all only when told to."""
         if self._auth_token and signature:
             return check_signature(self._auth_token, url, params, signature)

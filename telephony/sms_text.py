@@ -45,6 +45,7 @@ class Modality(StrEnum):
 
     HOME_VISIT = "home_visit"
     TELECONSULTATION = "teleconsultation"
+    PRACTICE = "practice"  # at the GP's surgery
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class CancelOptions:
 
     @classmethod
     def from_settings(cls, settings: TelephonySettings, url: str | None) -> CancelOptions:
-        """"Répondez ANNULER" only from a reply-capable sender; the link when enabled."""
+        """ "Répondez ANNULER" only from a reply-capable sender; the link when enabled."""
         return cls(
             reply=settings.reply_capable,
             url=url if settings.sms_cancel_link else None,
@@ -86,9 +87,7 @@ def _hm(at: dt.datetime) -> str:
     return f"{at.hour}h{at.minute:02d}" if at.minute else f"{at.hour}h"
 
 
-def _when(
-    modality: Modality, start: dt.datetime, end: dt.datetime | None, tz: ZoneInfo
-) -> str:
+def _when(modality: Modality, start: dt.datetime, end: dt.datetime | None, tz: ZoneInfo) -> str:
     """ "mardi 14/01 à 15h30", or for a home visit "mardi 14/01 entre 10h et 11h"."""
     local_start = _local(start, tz)
     if modality is Modality.HOME_VISIT and end is not None:
@@ -101,6 +100,8 @@ def _what(modality: Modality, practitioner: str) -> str:
     name = gsm_fold(practitioner)
     if modality is Modality.HOME_VISIT:
         return f"visite à domicile de {name}"
+    if modality is Modality.PRACTICE:
+        return f"consultation au cabinet de {name}"
     return f"téléconsultation avec {name}"
 
 

@@ -42,10 +42,21 @@ class RetryPolicy:
 
 
 class OutboxWorker:
-    def __init__(self, app: FastAPI, *, policy: RetryPolicy | None = None, name: str | None = None):
+    #: Messages of one claimed batch sent at the same time (see `run_once`).
+    DEFAULT_CONCURRENCY = 8
+
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        policy: RetryPolicy | None = None,
+        name: str | None = None,
+        concurrency: int | None = None,
+    ):
         self.app = app
         self.policy = policy or RetryPolicy()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.concurrency = max(1, concurrency or self.DEFAULT_CONCURRENCY)
 
     def _now(self) -> dt.datetime:
         return self.app.state.clock()
@@ -142,10 +153,24 @@ class OutboxWorker:
                 message.next_attempt_at = now + self.policy.delay(message.attempts, retry_after)
 
     async def run_once(self, limit: int = 50) -> int:
-        """Send what is due now; returns how many messages were attempted."""
+        """Send what is due now; returns how many messages were attempted.
+
+        A claimed batch holds at most one message per ordering key (later ones wait
+        behind it), so its messages are independent: they are sent up to
+        `concurrency` at a time, overlapping the network waits.
+        """
         ids = await self.claim(limit)
-        for message_id in ids:
-            await self._send(message_id)
+        if self.concurrency == 1 or len(ids) <= 1:
+            for message_id in ids:
+                await self._send(message_id)
+            return len(ids)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(message_id: int) -> None:
+            async with gate:
+                await self._send(message_id)
+
+        await asyncio.gather(*(send(message_id) for message_id in ids))
         return len(ids)
 
     async def drain(self, max_rounds: int = 1000) -> int:

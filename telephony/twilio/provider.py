@@ -12,6 +12,7 @@ connect/read time-outs bound how long a thread can be held.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -84,9 +85,7 @@ class TwilioProvider:
     ) -> SendResult:
         """Create the Message at Twilio without blocking the event loop."""
         loop = asyncio.get_running_loop()
-        call = functools.partial(
-            self._send_blocking, to, body, idempotency_key, status_callback
-        )
+        call = functools.partial(self._send_blocking, to, body, idempotency_key, status_callback)
         return await loop.run_in_executor(self._executor, call)
 
     def send_sms_blocking(
@@ -121,9 +120,7 @@ class TwilioProvider:
             ambiguous = not _is_connect_failure(exc)
             raise TransientSendError("Twilio injoignable", ambiguous=ambiguous) from exc
         except requests.exceptions.Timeout as exc:
-            raise TransientSendError(
-                "Twilio n'a pas répondu à temps", ambiguous=True
-            ) from exc
+            raise TransientSendError("Twilio n'a pas répondu à temps", ambiguous=True) from exc
         except requests.exceptions.RequestException as exc:
             raise TransientSendError("erreur réseau vers Twilio", ambiguous=True) from exc
         except TwilioException as exc:
@@ -138,9 +135,34 @@ class TwilioProvider:
             error_code=int(error_code) if error_code else None,
         )
 
-    def validate_webhook(
-        self, url: str, params: WebhookParams, signature: str | None
-    ) -> bool:
+    async def find_messages(self, *, to: str, body: str, since: dt.datetime) -> list[SendResult]:
+        """Recent Messages to ``to`` with this exact body created since ``since``, newest first.
+
+        Twilio lists a number's messages newest first; a look at the last few is
+        enough, since it is asked only right after an attempt of unknown outcome.
+        Errors count as "unknown" and raise :class:`TransientSendError` (the
+        caller must not send blindly then).
+        """
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self._find_blocking, to, body, since)
+        return await loop.run_in_executor(self._executor, call)
+
+    def _find_blocking(self, to: str, body: str, since: dt.datetime) -> list[SendResult]:
+        try:
+            messages = self.client.messages.list(to=to, limit=20)
+        except (requests.exceptions.RequestException, TwilioException) as exc:
+            raise TransientSendError(
+                "impossible de vérifier chez Twilio si le SMS est déjà parti", ambiguous=True
+            ) from exc
+        found = []
+        for message in messages:
+            created = message.date_created
+            if message.body != body or (created is not None and created < since):
+                continue
+            found.append(SendResult(sid=str(message.sid), status=str(message.status)))
+        return found
+
+    def validate_webhook(self, url: str, params: WebhookParams, signature: str | None) -> bool:
         """Twilio's RequestValidator on the public URL; missing signature → False."""
         return check_signature(self._auth_token, url, params, signature)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import re
 import socket
@@ -71,6 +72,7 @@ class FakeMessage:
     status_callback: str | None
     idempotency_token: str | None
     status: str = "queued"
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 @dataclass
@@ -244,9 +246,7 @@ class FakeTwilio:
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least ``count`` requests arrived (False on time-out)."""
         with self._state.changed:
-            return self._state.changed.wait_for(
-                lambda: len(self._state.requests) >= count, timeout
-            )
+            return self._state.changed.wait_for(lambda: len(self._state.requests) >= count, timeout)
 
     def wait_until_hanging(self, count: int = 1, timeout: float = 5.0) -> bool:
         """Block until ``count`` requests are being held by a hang."""
@@ -363,6 +363,38 @@ class FakeTwilio:
             return 404, _twilio_error(404, 20404, "The requested resource was not found"), {}
         return 200, _message_json(found[0]), {}
 
+    def _list_messages(
+        self, request: RecordedRequest, account: str, query: dict[str, list[str]]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """``GET .../Messages.json?To=…&PageSize=…``: newest first, one page."""
+        self._record_only(request)
+        if not request.authenticated:
+            return 401, _twilio_error(401, 20003, "Authenticate"), {}
+        to = (query.get("To") or [None])[0]
+        size = int((query.get("PageSize") or ["50"])[0])
+        with self._state.lock:
+            found = [
+                m
+                for m in reversed(self._state.messages)
+                if m.account_sid == account and (to is None or m.to == to)
+            ][:size]
+        uri = f"/{API_VERSION}/Accounts/{account}/Messages.json"
+        return (
+            200,
+            {
+                "messages": [_message_json(m) for m in found],
+                "end": max(len(found) - 1, 0),
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            },
+            {},
+        )
+
     def _record_only(self, request: RecordedRequest) -> None:
         with self._state.changed:
             self._state.requests.append(request)
@@ -379,7 +411,7 @@ class FakeTwilio:
 
 
 def _message_json(message: FakeMessage) -> dict[str, Any]:
-    now = formatdate(usegmt=True)
+    now = formatdate(message.created_at.timestamp(), usegmt=True)
     uri = f"/{API_VERSION}/Accounts/{message.account_sid}/Messages/{message.sid}.json"
     return {
         "account_sid": message.account_sid,
@@ -433,7 +465,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _answer(
-        self, request: RecordedRequest | None, status: int, payload: dict[str, Any],
+        self,
+        request: RecordedRequest | None,
+        status: int,
+        payload: dict[str, Any],
         headers: dict[str, str],
     ) -> None:
         if request is not None:
@@ -462,12 +497,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(request, status, payload, headers)
 
     def do_GET(self) -> None:
-        match = _MESSAGE.match(urlsplit(self.path).path)
+        parts = urlsplit(self.path)
+        listing = _MESSAGES.match(parts.path)
+        if listing is not None:
+            request = self._recorded({})
+            status, payload, headers = self.fake._list_messages(
+                request, listing["account"], parse_qs(parts.query)
+            )
+            self._answer(request, status, payload, headers)
+            return
+        match = _MESSAGE.match(parts.path)
         if match is None:
             self._answer(None, 404, _twilio_error(404, 20404, "Not found"), {})
             return
         request = self._recorded({})
-        status, payload, headers = self.fake._fetch_message(
-            request, match["account"], match["sid"]
-        )
+        status, payload, headers = self.fake._fetch_message(request, match["account"], match["sid"])
         self._answer(request, status, payload, headers)

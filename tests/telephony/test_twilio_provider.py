@@ -208,3 +208,24 @@ def test_blocking_variant_for_scripts(
 
     assert fake_twilio.message(result.sid).body == "x"
     asyncio.run(provider.aclose())
+
+
+async def test_a_message_whose_answer_was_lost_can_be_found_before_resending(
+    fake_twilio: FakeTwilio, twilio_provider: TwilioProvider
+) -> None:
+    import datetime as dt
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    await twilio_provider.send_sms("+33612345678", "Autre", idempotency_key="k0")
+    fake_twilio.fail_next(Failure.HANG_AFTER_ACCEPT)
+    with pytest.raises(TransientSendError) as lost:
+        await twilio_provider.send_sms("+33612345678", "Rappel", idempotency_key="k1")
+    assert lost.value.ambiguous
+    fake_twilio.release()
+    found = await twilio_provider.find_messages(to="+33612345678", body="Rappel", since=since)
+    assert [r.sid for r in found] == [
+        m.sid for m in fake_twilio.messages if m.idempotency_token == "k1"
+    ]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    assert await twilio_provider.find_messages(to="+33612345678", body="Rappel", since=later) == []
+    assert await twilio_provider.find_messages(to="+33600000000", body="Rappel", since=since) == []
