@@ -7,6 +7,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app.core import migrate
@@ -20,6 +22,19 @@ async def _tables(url: str) -> set[str]:
         names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     await engine.dispose()
     return names - {"alembic_version"}
+
+
+async def _schema_drift(url: str) -> list:
+    """What autogenerate would still write: models and migrations must agree."""
+    engine = make_engine(url)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+            )
+        )
+    await engine.dispose()
+    return diff
 
 
 def _scratch_database(database_url: str) -> tuple[str, callable]:
@@ -53,5 +68,6 @@ def test_upgrade_to_head_and_downgrade_to_base(database_url):
         assert asyncio.run(_tables(url)) == set()
         migrate.upgrade(url)  # and up again: downgrade left nothing behind
         assert asyncio.run(_tables(url)) == set(Base.metadata.tables)
+        assert asyncio.run(_schema_drift(url)) == []
     finally:
         drop()
