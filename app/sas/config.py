@@ -63,7 +63,7 @@ class SasSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    cpts_name: str = "CPTS de démonstration"
+    cpts_name: str = "CPTS de la Bièvre"
     # Fictitious but well-formed: department 00 does not exist.
     cpts_finess: str = "000000000"
     cpts_phone: str = "+33100000000"
