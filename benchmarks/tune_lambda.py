@@ -22,7 +22,9 @@ from scheduler.routing import solve_routing
 from scheduler.solomon import read_solomon, solve_solomon_pyvrp, to_routing_problem
 
 
-def cpts(visits: int, limit: float, groups: list[list[float]], seeds: list[int]) -> None:
+def cpts(
+    visits: int, limit: float, groups: list[list[float]], seeds: list[int], reset: bool = True
+) -> None:
     refs = {}
     for s in seeds:
         problem = build_rounds_model(morning(visits, 11, s), Parameters(seed=s)).problem
@@ -38,6 +40,7 @@ def cpts(visits: int, limit: float, groups: list[list[float]], seeds: list[int])
                     work_limit=None,
                     seed=s,
                     gls_lambda=lam,
+                    gls_reset_penalties=reset,
                 ).objective
                 for lam in lams
             )
@@ -48,18 +51,24 @@ def cpts(visits: int, limit: float, groups: list[list[float]], seeds: list[int])
 def solomon(limit: float, groups: list[list[float]]) -> None:
     files = sorted(glob.glob("../shared/data/solomon/*.txt"))
     refs = {f: solve_solomon_pyvrp(read_solomon(f), time_limit_s=limit).distance for f in files}
+    print("pyvrp", {f.split("/")[-1]: refs[f] for f in files}, flush=True)
     for lams in groups:
-        gaps = []
+        gaps, ours = [], {}
         for f in files:
             problem = to_routing_problem(read_solomon(f))
-            best = min(
+            sols = [
                 solve_routing(
                     problem, time_limit_s=limit / len(lams), work_limit=None, gls_lambda=lam
-                ).objective
+                )
                 for lam in lams
-            )
+            ]
+            best = min(s.objective for s in sols if s.found and not s.dropped)
+            ours[f.split("/")[-1]] = best / 10
             gaps.append(100 * (best / 10 / refs[f] - 1))
-        print(lams, [round(g, 2) for g in gaps], "mean", round(statistics.mean(gaps), 2))
+        print("ours", ours)
+        print(
+            lams, [round(g, 2) for g in gaps], "mean", round(statistics.mean(gaps), 2), flush=True
+        )
 
 
 def main() -> None:
@@ -69,10 +78,11 @@ def main() -> None:
     p.add_argument("--limit", type=float, default=2.0)
     p.add_argument("--lambdas", default="0.1,0.5")
     p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--no-reset", action="store_true", help="cpts: keep GLS penalties")
     a = p.parse_args()
     groups = [[float(x) for x in g.split("+")] for g in a.lambdas.split(",")]
     if a.what == "cpts":
-        cpts(a.visits, a.limit, groups, [int(s) for s in a.seeds.split(",")])
+        cpts(a.visits, a.limit, groups, [int(s) for s in a.seeds.split(",")], not a.no_reset)
     else:
         solomon(a.limit, groups)
 

@@ -244,9 +244,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate", type=float, default=6.0, help="requests per opening hour")
+    ap.add_argument(
+        "--overtime-cost",
+        type=int,
+        default=Parameters().overtime_cost,
+        help="our soft cost per second back after the session end (0 = off)",
+    )
     args = ap.parse_args()
+    global QUICK, NIGHTLY
+    QUICK = replace(QUICK, overtime_cost=args.overtime_cost)
+    NIGHTLY = replace(NIGHTLY, overtime_cost=args.overtime_cost)
     reqs = requests(args.seed, args.rate)
-    result = {"seed": args.seed, "rate_per_hour": args.rate}
+    result = {"seed": args.seed, "rate_per_hour": args.rate, "overtime_cost": args.overtime_cost}
     result["greedy"] = greedy(reqs)
     print("greedy", result["greedy"], flush=True)
     result["ours"] = ours(reqs)

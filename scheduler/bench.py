@@ -59,6 +59,7 @@ def bench_cpts(
         seed=seed,
         first_solution=params.first_solution,
         gls_lambda=params.gls_lambda,
+        gls_reset_penalties=params.gls_reset_penalties,
     )
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}",

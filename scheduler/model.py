@@ -235,9 +235,16 @@ class Parameters:
     penalties: dict[Urgency, int] = field(default_factory=lambda: dict(DEFAULT_PENALTIES))
     promised_penalty: int = 100_000_000
     continuity_penalty: int = 600
+    # Soft cost of a GP back after the session end, per second late, in cost
+    # units (seconds of travel): 3 = a minute of overtime weighs three minutes
+    # of driving; 0 disables it (the hard limit stays end + return_allowance).
+    overtime_cost: int = 3
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     # Guided local search penalty weight, tuned on Bièvre mornings (benchmarks/RESULTS.md).
     gls_lambda: float = 0.5
+    # Reset GLS penalties on each new best solution (rounds: better on 3 of 5 seeds,
+    # never worse, with the overtime cost; benchmarks/RESULTS.md).
+    gls_reset_penalties: bool = True
 
     def effective_work_limit(self, customers: int) -> int | None:
         """The deterministic budget of local-search solutions for ``customers`` nodes."""

@@ -7,7 +7,7 @@ given back in minutes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -122,6 +122,8 @@ def build_rounds_model(
                 earliest=d.start * 60,
                 latest=(d.end + params.return_allowance) * 60,
                 capacity=d.practitioner.max_visits,
+                soft_latest=d.end * 60,
+                overtime_cost=max(0, params.overtime_cost),
             )
         )
     day = (min(d.start for d in duty_list), max(d.end for d in duty_list)) if duty_list else (0, 0)
@@ -148,10 +150,7 @@ def build_rounds_model(
             )
         )
     costs, classes = add_continuity_costs(seconds, chosen, duty_list, params.continuity_penalty)
-    vehicles = [
-        Vehicle(v.start, v.end, v.earliest, v.latest, v.capacity, c)
-        for v, c in zip(vehicles, classes, strict=True)
-    ]
+    vehicles = [replace(v, cost_class=c) for v, c in zip(vehicles, classes, strict=True)]
     problem = RoutingProblem(seconds, costs, nd, tuple(customers), tuple(vehicles))
     return RoundsModel(
         instance, params, tuple(duty_list), excluded, tuple(chosen), problem, minutes

@@ -3,7 +3,8 @@
 PyVRP is a development dependency used by the benchmarks only, so it is
 imported inside the function. Hard vehicle restrictions and continuity costs
 become one PyVRP *profile* per vehicle (forbidden arcs cost more than any
-drop), so both solvers optimise the same objective.
+drop), so both solvers optimise the same objective; a vehicle's soft return
+time becomes PyVRP's shift duration with paid overtime.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ def solve_pyvrp(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0) 
             np.fill_diagonal(m, 0)
             profiles[key] = len(distances)
             distances.append(m)
+        overtime: dict[str, int] = {}
+        if veh.soft_latest is not None and veh.overtime_cost > 0:
+            # Leaving exactly at ``earliest`` (waiting happens at the visits) makes
+            # PyVRP's duration overtime the same as returning after ``soft_latest``.
+            overtime = {
+                "start_late": veh.earliest,
+                "shift_duration": veh.soft_latest - veh.earliest,
+                "max_overtime": max(0, veh.latest - veh.soft_latest),
+                "unit_overtime_cost": veh.overtime_cost,
+            }
         vehicle_types.append(
             pyvrp.VehicleType(
                 1,
@@ -64,6 +75,7 @@ def solve_pyvrp(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0) 
                 tw_early=veh.earliest,
                 tw_late=veh.latest,
                 profile=profiles[key],
+                **overtime,
             )
         )
     durations: list[Any] = [problem.travel.astype(np.int64)] * len(distances)

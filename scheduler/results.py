@@ -75,7 +75,7 @@ class DroppedVisit:
 class RoundsResult:
     """The day's rounds: routes, dropped visits with reasons, objective broken down.
 
-    ``objective`` holds ``travel``, ``continuity`` and ``dropped`` cost terms
+    ``objective`` holds ``travel``, ``continuity``, ``dropped`` and ``overtime`` cost terms
     (seconds-equivalent units) and ``total``; ``continuity_missed`` lists the
     visits whose preferred GP could not be kept (soft constraint violated).
     """

@@ -58,7 +58,7 @@ def assemble(model: RoundsModel, sol: RoutingSolution) -> RoundsResult:
     """Turn solver routes into timed stops with narrowed windows, and explain drops."""
     params, problem = model.params, model.problem
     routes, loads = [], []
-    travel_s = continuity = 0
+    travel_s = continuity = overtime = 0
     missed = []
     for v, route in enumerate(sol.routes):
         duty = model.duties[v]
@@ -87,6 +87,8 @@ def assemble(model: RoundsModel, sol: RoutingSolution) -> RoundsResult:
             at = point
         continuity += int(cost[at, v] - problem.travel[at, v])
         travel_s += timing.travel
+        if route:
+            overtime += problem.vehicles[v].overtime(timing.back)
         loads.append(len(route))
         routes.append(
             Route(
@@ -109,7 +111,8 @@ def assemble(model: RoundsModel, sol: RoutingSolution) -> RoundsResult:
         "travel": travel_s,
         "continuity": continuity,
         "dropped": penalty,
-        "total": travel_s + continuity + penalty,
+        "overtime": overtime,
+        "total": travel_s + continuity + penalty + overtime,
     }
     return RoundsResult(
         day=model.instance.day,
@@ -172,6 +175,7 @@ def solve_rounds(
         metaheuristic=not first_solution_only,
         initial_routes=initial_routes,
         gls_lambda=params.gls_lambda,
+        gls_reset_penalties=params.gls_reset_penalties,
     )
     return assemble(model, sol)
 

@@ -44,7 +44,12 @@ class Customer:
 
 @dataclass(frozen=True)
 class Vehicle:
-    """A vehicle leaving ``start`` from ``earliest`` and back at ``end`` by ``latest``."""
+    """A vehicle leaving ``start`` from ``earliest`` and back at ``end`` by ``latest``.
+
+    ``soft_latest`` (None: none) is when the vehicle *should* be back: each
+    time unit it returns later costs ``overtime_cost`` (a GP's overtime after
+    the session end; ``latest`` stays the hard limit).
+    """
 
     start: int
     end: int
@@ -52,6 +57,14 @@ class Vehicle:
     latest: int
     capacity: int
     cost_class: int = 0
+    soft_latest: int | None = None
+    overtime_cost: int = 0
+
+    def overtime(self, back: int) -> int:
+        """Cost of returning at ``back`` (0 without a soft return time)."""
+        if self.soft_latest is None or self.overtime_cost <= 0:
+            return 0
+        return max(0, back - self.soft_latest) * self.overtime_cost
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,10 @@ def add_time_windows(
     for v, vehicle in enumerate(problem.vehicles):
         dim.CumulVar(routing.Start(v)).SetRange(int(vehicle.earliest), int(vehicle.latest))
         dim.CumulVar(routing.End(v)).SetRange(int(vehicle.earliest), int(vehicle.latest))
+        if vehicle.soft_latest is not None and vehicle.overtime_cost > 0:
+            dim.SetCumulVarSoftUpperBound(
+                routing.End(v), int(vehicle.soft_latest), int(vehicle.overtime_cost)
+            )
     return dim
 
 
@@ -180,6 +197,7 @@ def search_parameters(
     first_solution: str,
     metaheuristic: bool = True,
     gls_lambda: float | None = None,
+    gls_reset_penalties: bool = False,
 ) -> object:
     """Insertion first solution, then guided local search under a solution limit.
 
@@ -196,6 +214,8 @@ def search_parameters(
         )
         if gls_lambda is not None:
             params.guided_local_search_lambda_coefficient = gls_lambda
+        # Forget GLS penalties on each new best: helps the rounds out of plateaus.
+        params.guided_local_search_reset_penalties_on_new_best_solution = gls_reset_penalties
     if work_limit is not None:
         params.solution_limit = int(work_limit)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
@@ -212,6 +232,7 @@ def solve_routing(
     metaheuristic: bool = True,
     initial_routes: list[list[int]] | None = None,
     gls_lambda: float | None = None,
+    gls_reset_penalties: bool = False,
 ) -> RoutingSolution:
     """Solve a :class:`RoutingProblem` with OR-Tools; routes are customer indices."""
     started = time.perf_counter()
@@ -232,6 +253,7 @@ def solve_routing(
         first_solution=first_solution,
         metaheuristic=metaheuristic,
         gls_lambda=gls_lambda,
+        gls_reset_penalties=gls_reset_penalties,
     )
     if work_limit is not None:
         # A search that accepts no new solution (a one-visit round) still

@@ -213,3 +213,29 @@ def test_explain_mentions_rounds_and_drops():
     instance = make_instance([make_gp("T1")], [rounds("T1")], visits)
     text = solve_rounds(instance, FAST).explain()
     assert "T1 : 1 visite(s)" in text and "zh non planifiée" in text
+
+
+def test_overtime_after_the_session_end_is_a_soft_cost():
+    # Two 40-min visits next to T1's practice in a one-hour session: T1 alone drives
+    # least but is back ~20 min late (within the 30-min hard allowance); T2 is 2 km away.
+    gps = [make_gp("T1"), make_gp("T2", near(CACHAN, -2000))]
+    visits = [
+        make_visit(f"v{i}", near(CACHAN, 100 * (i + 1)), service_minutes=40) for i in range(2)
+    ]
+    sessions = [rounds("T1", 600, 660), rounds("T2", 600, 660)]
+    instance = make_instance(gps, sessions, visits)
+
+    no_rule = replace(FAST, overtime_cost=0)
+    lazy = solve_rounds(instance, no_rule)
+    check_rounds(instance, lazy, no_rule)
+    assert len(lazy.route_of("T1").stops) == 2  # the scenario bites: least travel = overtime
+    assert lazy.route_of("T1").back > 660 + 15
+
+    plan = solve_rounds(instance, FAST)
+    check_rounds(instance, plan, FAST)
+    late = {r.practitioner_id: max(0, r.back - 660) for r in plan.routes if r.stops}
+    assert plan.route_of("T2") is not None and plan.route_of("T2").stops
+    assert sum(late.values()) < lazy.route_of("T1").back - 660
+    assert plan.travel_minutes > lazy.travel_minutes  # it pays travel to avoid overtime
+    assert plan.objective["overtime"] <= sum(late.values()) * 60 * FAST.overtime_cost
+    assert plan.check() == []
