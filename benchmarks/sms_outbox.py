@@ -19,12 +19,14 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, func, select  # noqa: E402
 
@@ -36,7 +38,52 @@ from app.messaging.models import SmsKind, SmsMessage  # noqa: E402
 from app.outbox.models import OutboxMessage  # noqa: E402
 from app.outbox.worker import OutboxWorker  # noqa: E402
 from telephony import TelephonySettings  # noqa: E402
-from tests.telephony.fake_twilio import FakeTwilio  # noqa: E402
+
+# The fake Twilio runs in its own process, as the real API is remote: in ours it would
+# compete with the worker for the interpreter lock and the figure would measure the fake.
+_CHILD = """
+import json, sys
+from tests.telephony.fake_twilio import FakeTwilio
+fake = FakeTwilio().start()
+print(json.dumps(fake.settings_overrides()), flush=True)
+for line in sys.stdin:
+    if line.strip() == "reset":
+        fake.reset()
+        print("{}", flush=True)
+    elif line.strip() == "counts":
+        counts = fake.counts_by_idempotency_token()
+        exactly = sum(1 for n in counts.values() if n == 1)
+        print(json.dumps({"accepted": len(fake.messages), "exactly_once": exactly}), flush=True)
+"""
+
+
+class FakeTwilioProcess:
+    """FakeTwilio (tests/telephony) served from a child process, asked over a pipe."""
+
+    def __enter__(self) -> FakeTwilioProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.overrides = json.loads(self._readline())
+        return self
+
+    def _readline(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline()
+
+    def ask(self, command: str) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return json.loads(self._readline())
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 async def _clear(app) -> None:
@@ -60,17 +107,16 @@ async def _queue(app, count: int, run: int) -> None:
 
 
 async def _one_run(
-    app, fake: FakeTwilio, count: int, run: int, concurrency: int | None
+    app, fake: FakeTwilioProcess, count: int, run: int, concurrency: int | None
 ) -> dict[str, float]:
     await _clear(app)
-    fake.reset()
+    fake.ask("reset")
     await _queue(app, count, run)
     worker = OutboxWorker(app, name=f"bench-{run}", concurrency=concurrency)
     started = time.perf_counter()
     attempts = await worker.drain()
     elapsed = time.perf_counter() - started
-    counts = fake.counts_by_idempotency_token()
-    exactly_once = sum(1 for n in counts.values() if n == 1)
+    counts = fake.ask("counts")
     async with app.state.sessionmaker() as session:
         with_sid = await session.scalar(
             select(func.count(SmsMessage.id)).where(SmsMessage.sid.is_not(None))
@@ -79,8 +125,8 @@ async def _one_run(
         "seconds": elapsed,
         "per_second": count / elapsed,
         "attempts": attempts,
-        "accepted": len(fake.messages),
-        "exactly_once": exactly_once,
+        "accepted": counts["accepted"],
+        "exactly_once": counts["exactly_once"],
         "recorded_with_sid": with_sid or 0,
     }
 
@@ -90,11 +136,11 @@ async def main(
 ) -> dict[str, float]:
     migrate.upgrade(database_url)
     settings = Settings(database_url=database_url, secret_key="benchmark-secret-key-0123456789")
-    with FakeTwilio() as fake:
+    with FakeTwilioProcess() as fake:
         app = create_app(settings)
         app.state.telephony_settings = TelephonySettings(
             _env_file=None,  # type: ignore[call-arg]
-            **fake.settings_overrides(public_base_url="https://cpts-bievre.example.fr"),
+            **{**fake.overrides, "public_base_url": "https://cpts-bievre.example.fr"},
         )
         rows = []
         async with app.router.lifespan_context(app):

@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Outcome:
+    message_id: int
+    status: OutboxStatus
+    error: str | None
+    result: dict | None = None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     base_seconds: float = 5.0
     cap_seconds: float = 900.0
@@ -61,7 +70,8 @@ class OutboxWorker:
     def _now(self) -> dt.datetime:
         return self.app.state.clock()
 
-    async def claim(self, limit: int) -> list[int]:
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease due messages to this worker; they come back detached, ready to send."""
         now = self._now()
         earlier = aliased(OutboxMessage)
         blocked = exists().where(
@@ -91,87 +101,89 @@ class OutboxWorker:
                 message.locked_until = now + dt.timedelta(seconds=self.policy.lease_seconds)
                 message.locked_by = self.name
                 message.attempts += 1
-            return [m.id for m in messages]
+            await session.flush()
+            for message in messages:
+                session.expunge(message)
+            return list(messages)
 
-    async def _send(self, message_id: int) -> None:
-        async with self.app.state.sessionmaker() as session:
-            message = await session.get(OutboxMessage, message_id)
-            if message is None:
-                return
-            session.expunge(message)
+    async def _send(self, message: OutboxMessage) -> Outcome:
+        """Hand one message to its topic's sender; the outcome is recorded with the batch."""
         handler = handler_for(self.app, message.topic)
-        outcome: tuple[OutboxStatus, str | None, dict | None, float | None]
         if handler is None:
-            outcome = (
-                OutboxStatus.pending,
-                f"aucun expéditeur pour « {message.topic} »",
-                None,
-                None,
+            return Outcome(
+                message.id, OutboxStatus.pending, f"aucun expéditeur pour « {message.topic} »"
             )
-        else:
-            try:
-                result = await handler(message, self.app)
-                outcome = (OutboxStatus.sent, None, result or {}, None)
-            except TransientError as exc:
-                outcome = (OutboxStatus.pending, exc.reason, None, exc.retry_after)
-            except PermanentError as exc:
-                outcome = (OutboxStatus.failed, exc.reason, None, None)
-            except Exception as exc:  # a bug in a handler must not lose the message
-                log.exception("outbox handler crashed for message %s", message_id)
-                outcome = (
-                    OutboxStatus.pending,
-                    f"erreur interne : {type(exc).__name__}",
-                    None,
-                    None,
-                )
-        await self._record(message_id, *outcome)
+        try:
+            result = await handler(message, self.app)
+        except TransientError as exc:
+            return Outcome(
+                message.id, OutboxStatus.pending, exc.reason, retry_after=exc.retry_after
+            )
+        except PermanentError as exc:
+            return Outcome(message.id, OutboxStatus.failed, exc.reason)
+        except Exception as exc:  # a bug in a handler must not lose the message
+            log.exception("outbox handler crashed for message %s", message.id)
+            return Outcome(
+                message.id, OutboxStatus.pending, f"erreur interne : {type(exc).__name__}"
+            )
+        return Outcome(message.id, OutboxStatus.sent, None, result=result or {})
 
-    async def _record(
-        self,
-        message_id: int,
-        status: OutboxStatus,
-        error: str | None,
-        result: dict | None,
-        retry_after: float | None,
-    ) -> None:
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """One transaction for a batch's outcomes: SQLite serialises every write transaction."""
+        if not outcomes:
+            return
         now = self._now()
+        by_id = {o.message_id: o for o in outcomes}
         async with self.app.state.sessionmaker() as session, session.begin():
-            message = await session.get(OutboxMessage, message_id, with_for_update=True)
-            if message is None or message.locked_by != self.name:
-                return  # our lease expired and someone else took it over
-            message.locked_until = None
-            message.locked_by = None
-            message.last_error = error
-            if status == OutboxStatus.sent:
-                message.status = OutboxStatus.sent
-                message.sent_at = now
-                message.result = result or {}
-            elif status == OutboxStatus.failed or message.attempts >= self.policy.max_attempts:
-                message.status = OutboxStatus.failed
-            else:
-                message.status = OutboxStatus.pending
-                message.next_attempt_at = now + self.policy.delay(message.attempts, retry_after)
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_(by_id))
+                    .with_for_update(of=OutboxMessage)
+                )
+            ).all()
+            for message in rows:
+                if message.locked_by != self.name:
+                    continue  # our lease expired and someone else took it over
+                outcome = by_id[message.id]
+                message.locked_until = None
+                message.locked_by = None
+                message.last_error = outcome.error
+                if outcome.status == OutboxStatus.sent:
+                    message.status = OutboxStatus.sent
+                    message.sent_at = now
+                    message.result = outcome.result or {}
+                elif (
+                    outcome.status == OutboxStatus.failed
+                    or message.attempts >= self.policy.max_attempts
+                ):
+                    message.status = OutboxStatus.failed
+                else:
+                    message.status = OutboxStatus.pending
+                    message.next_attempt_at = now + self.policy.delay(
+                        message.attempts, outcome.retry_after
+                    )
 
     async def run_once(self, limit: int = 50) -> int:
         """Send what is due now; returns how many messages were attempted.
 
         A claimed batch holds at most one message per ordering key (later ones wait
         behind it), so its messages are independent: they are sent up to
-        `concurrency` at a time, overlapping the network waits.
+        `concurrency` at a time, overlapping the network waits, and their outcomes
+        recorded together. A worker killed before that record leaves the batch leased:
+        it is taken again when the lease runs out, and the senders' idempotency keys
+        keep a message already accepted from leaving twice.
         """
-        ids = await self.claim(limit)
-        if self.concurrency == 1 or len(ids) <= 1:
-            for message_id in ids:
-                await self._send(message_id)
-            return len(ids)
+        messages = await self.claim(limit)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def send(message_id: int) -> None:
+        async def send(message: OutboxMessage) -> Outcome:
             async with gate:
-                await self._send(message_id)
+                return await self._send(message)
 
-        await asyncio.gather(*(send(message_id) for message_id in ids))
-        return len(ids)
+        outcomes = list(await asyncio.gather(*(send(m) for m in messages)))
+        await self._record(outcomes)
+        return len(messages)
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run until nothing is due (tests, benchmarks); returns the attempts made."""

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.messaging.models import SmsMessage
 from app.outbox.models import OutboxMessage
+from app.outbox.worker import OutboxWorker, RetryPolicy
 from tests.factories import make_patient
 from tests.telephony.fake_twilio import Failure
 
@@ -125,7 +126,8 @@ async def test_worker_killed_mid_batch_loses_and_doubles_nothing(
             start=tomorrow_at(world, 14, 15 * (i % 4)) + dt.timedelta(days=i // 4),
         )
     # The third send is accepted by Twilio, then the worker dies waiting for the answer.
-    doomed = worker(app, lease_seconds=60)
+    # One send at a time, so "the third" is well defined.
+    doomed = OutboxWorker(app, policy=RetryPolicy(lease_seconds=60), concurrency=1)
     original = app.state.telephony.send_sms
     calls = {"n": 0}
 
