@@ -20,6 +20,13 @@ class OrientationSettings(BaseSettings):
     language_penalty_minutes: float = 5.0
     history_bonus_minutes: float = 3.0
     sweep_interval_seconds: int = 3600
+    # E-mail to GPs: SMTP when a host is set, otherwise printed and logged (development).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "premier-recours@localhost"
 
     def match_parameters(self) -> MatchParameters:
         return MatchParameters(

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import smtplib
+from email.message import EmailMessage
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.orientation.config import OrientationSettings
 from app.orientation.models import OrientationCase, TerritoryGP
+from app.outbox.errors import PermanentError, TransientError
+from app.outbox.models import OutboxMessage
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner
+from telephony import PermanentSendError, TransientSendError
 
 TOPIC = "orientation_notification"
+logger = logging.getLogger(__name__)
 
 
 async def _contacts(
@@ -85,3 +95,52 @@ async def notify_gp(
         payload=payload,
         ordering_key=f"orientation:{case.id}",
     )
+
+
+async def send(message: OutboxMessage, app: FastAPI) -> dict[str, Any]:
+    """Outbox sender of topic ``orientation_notification``: SMS or e-mail to the GP."""
+    payload = message.payload
+    to = payload.get("to")
+    if not to:
+        raise PermanentError(
+            "Aucun contact (téléphone ou e-mail) pour ce médecin : prévenez-le par téléphone."
+        )
+    if payload.get("channel") == "email":
+        return await _send_email(app.state.orientation_settings, to, payload)
+    try:
+        result = await app.state.telephony.send_sms(
+            to, payload["body"], idempotency_key=message.key
+        )
+    except TransientSendError as exc:
+        raise TransientError(f"SMS au médecin à réessayer : {exc}") from exc
+    except PermanentSendError as exc:
+        raise PermanentError(f"SMS au médecin refusé : {exc}") from exc
+    return {"sid": result.sid}
+
+
+async def _send_email(settings: OrientationSettings, to: str, payload: dict[str, Any]) -> dict:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = settings.mail_from, to, payload["subject"]
+    mail.set_content(payload["body"])
+    if not settings.smtp_host:
+        logger.info("e-mail (console) to a GP: %s", payload["subject"])
+        print(f"[E-mail → {to}] {payload['subject']}\n{payload['body']}", flush=True)
+        return {"email": "console"}
+
+    def deliver() -> None:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp.send_message(mail)
+
+    try:
+        await asyncio.to_thread(deliver)
+    except (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
+        raise TransientError(f"serveur de messagerie injoignable : {exc}") from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentError(f"adresse e-mail refusée : {to}") from exc
+    except smtplib.SMTPException as exc:
+        raise TransientError(f"envoi de l'e-mail à réessayer : {exc}") from exc
+    return {"email": "smtp"}

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.events import AppointmentEvent, EventKind
 from app.appointments.models import AppointmentStatus
 from app.core.config import Settings
+from app.orientation import notifications
 from app.orientation import service as orientation_service
 from app.orientation.config import OrientationSettings
+from app.outbox.registry import register
 
 
 async def enter_seen_patient(session: AsyncSession, event: AppointmentEvent) -> None:
@@ -36,3 +38,4 @@ def setup(app: FastAPI, settings: Settings) -> None:
         )
     )
     app.state.appointment_listeners.append(enter_seen_patient)
+    register(app, notifications.TOPIC, notifications.send)
