@@ -22,6 +22,7 @@ NAV = (
     ("tableau", "Tableau de bord", "/", SECRETARIAT),
     ("demande", "Nouvelle demande", "/demandes/nouvelle", SECRETARIAT),
     ("agenda", "Agenda", "/agenda", SECRETARIAT),
+    ("orientation", "Orientation", "/orientation", SECRETARIAT),
     ("equipe", "Équipe", "/equipe", ROSTER),
     ("indicateurs", "Indicateurs", "/indicateurs", ROSTER),
     ("medecin", "Mon agenda", "/medecin", (Role.practitioner,)),

@@ -9,12 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts import service as accounts_service
 from app.core.db import SessionDep
-from app.web import agenda, appointments, dashboard, intake, patients, roster
+from app.web import agenda, appointments, dashboard, intake, orientation, patients, roster
 from app.web.security import check_csrf, csrf_token, home_for, login
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-for _pages in (dashboard, intake, agenda, appointments, patients, roster):
+for _pages in (dashboard, intake, agenda, appointments, patients, roster, orientation):
     router.include_router(_pages.router)
 
 
