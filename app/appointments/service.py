@@ -543,6 +543,16 @@ async def list_for_practitioner(
     return (await session.scalars(stmt)).all()
 
 
+async def list_for_patient(*, session: AsyncSession, patient_id: int) -> Sequence[Appointment]:
+    """Every appointment of a patient (cancelled ones too), latest first."""
+    stmt = (
+        select(Appointment)
+        .where(Appointment.patient_id == patient_id)
+        .order_by(Appointment.start_at.desc())
+    )
+    return (await session.scalars(stmt)).all()
+
+
 async def free_slots(
     *,
     session: AsyncSession,
@@ -611,3 +621,15 @@ async def count_in_session(*, session: AsyncSession, session_id: int) -> int:
         )
         or 0
     )
+
+
+async def count_by_session(*, session: AsyncSession, session_ids: Sequence[int]) -> dict[int, int]:
+    """Active appointments held in each of these sessions (sessions holding none are absent)."""
+    if not session_ids:
+        return {}
+    rows = await session.execute(
+        select(Appointment.session_id, func.count(Appointment.id))
+        .where(Appointment.session_id.in_(session_ids), Appointment.status.in_(ACTIVE_STATUSES))
+        .group_by(Appointment.session_id)
+    )
+    return {session_id: count for session_id, count in rows.all()}

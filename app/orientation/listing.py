@@ -126,3 +126,13 @@ async def case_out(*, session: AsyncSession, case: OrientationCase, now: dt.date
     patient = await session.get(Patient, case.patient_id)
     assert patient is not None
     return _case_out(case, patient, await _gp_names(session, [case]), now)
+
+
+async def case_for_patient(
+    *, session: AsyncSession, patient_id: int, now: dt.datetime
+) -> CaseOut | None:
+    """The patient's orientation case (one per patient), or None when never entered."""
+    case = await session.scalar(
+        select(OrientationCase).where(OrientationCase.patient_id == patient_id)
+    )
+    return None if case is None else await case_out(session=session, case=case, now=now)

@@ -287,6 +287,26 @@ async def sessions_on(
     )
 
 
+async def list_templates(*, session: AsyncSession) -> Sequence[SessionTemplate]:
+    """Active weekly templates of every practitioner, by weekday then start time."""
+    return (
+        await session.scalars(
+            select(SessionTemplate)
+            .where(SessionTemplate.active.is_(True))
+            .order_by(SessionTemplate.weekday, SessionTemplate.start_time)
+        )
+    ).all()
+
+
+async def list_absences(*, session: AsyncSession, since: dt.datetime) -> Sequence[Absence]:
+    """Absences still running at ``since`` or to come, earliest first."""
+    return (
+        await session.scalars(
+            select(Absence).where(Absence.end_at >= since).order_by(Absence.start_at)
+        )
+    ).all()
+
+
 async def add_absence(
     *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
 ) -> Absence:

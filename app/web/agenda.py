@@ -8,12 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.appointments import service as appointments_service
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS, day_bounds
 from app.practitioners import agenda as agenda_service
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
-from app.web import forms, integrations
+from app.rounds import service as rounds_service
+from app.rounds.schemas import RouteOut
+from app.web import forms
 from app.web.common import SecretariatUser, render, today
 from app.web.dashboard import MODALITY_LABELS
 from app.web.svg import Point, round_map
@@ -53,7 +56,6 @@ async def agenda(
         "status_labels": STATUS_LABELS,
         "prev_day": day - dt.timedelta(days=7 if vue == "semaine" else 1),
         "next_day": day + dt.timedelta(days=7 if vue == "semaine" else 1),
-        "g": integrations.get,
     }
     if context["vue"] == "semaine":
         context.update(await _week(session=session, day=day, chosen=chosen))
@@ -65,7 +67,10 @@ async def agenda(
 async def _day(
     *, session: Any, day: dt.date, chosen: list[Practitioner], user: Any
 ) -> dict[str, Any]:
-    rounds, rounds_note = await integrations.day_rounds(session=session, date=day)
+    rounds = {
+        r.practitioner_id: r
+        for r in (await rounds_service.day_rounds(session=session, date=day)).routes
+    }
     columns = []
     for practitioner in chosen:
         agenda = await agenda_service.day(
@@ -92,32 +97,24 @@ async def _day(
                 else None
             )
         columns.append({"practitioner": practitioner, "sessions": agenda["sessions"]})
-    return {
-        "columns": columns,
-        "rounds_note": rounds_note
-        if any(s["kind"] == SessionKind.home_visit for c in columns for s in c["sessions"])
-        else None,
-    }
+    return {"columns": columns}
 
 
-def _stops(duty: dict[str, Any], route: Any) -> list[dict[str, Any]]:
+def _stops(duty: dict[str, Any], route: RouteOut | None) -> list[dict[str, Any]]:
     """The round in order: the published route when there is one, else the booked order."""
     by_id = {a["id"]: a for a in duty["appointments"] if a["status"] != "cancelled"}
     ordered: list[dict[str, Any]] = []
     if route is not None:
-        for stop in integrations.get(route, "stops", []) or []:
-            a = by_id.pop(integrations.get(stop, "appointment_id"), None)
+        for stop in route.stops:
+            a = by_id.pop(stop.appointment_id, None)
             if a is None:
                 continue
             ordered.append(
                 _stop(
                     a,
-                    arrival=integrations.get(stop, "planned_arrival"),
-                    window=(
-                        integrations.get(stop, "window_start"),
-                        integrations.get(stop, "window_end"),
-                    ),
-                    travel=integrations.get(stop, "travel_minutes"),
+                    arrival=stop.planned_arrival,
+                    window=(stop.window_start, stop.window_end),
+                    travel=stop.travel_minutes,
                 )
             )
     for a in by_id.values():  # not in the published round yet (booked since)
@@ -147,7 +144,9 @@ async def _week(*, session: Any, day: dt.date, chosen: list[Practitioner]) -> di
     sessions = await practitioners_service.list_sessions(
         session=session, practitioner_ids=[p.id for p in chosen], start=start, end=end
     )
-    held = await integrations.load_by_session(session=session, session_ids=[s.id for s in sessions])
+    held = await appointments_service.count_by_session(
+        session=session, session_ids=[s.id for s in sessions]
+    )
     if not any(s.start_at.astimezone(PARIS).weekday() == 6 for s in sessions):
         days = days[:6]  # no Sunday sessions: keep the grid readable
     rows = []

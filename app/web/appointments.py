@@ -14,9 +14,10 @@ from app.appointments.schemas import RescheduleIn
 from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.timeutil import PARIS, at
+from app.messaging import service as messaging_service
 from app.patients import service as patients_service
 from app.practitioners import service as practitioners_service
-from app.web import forms, integrations
+from app.web import forms
 from app.web.agenda import STATUS_LABELS
 from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS
@@ -44,10 +45,10 @@ async def _page(
     practitioner = await practitioners_service.get(
         session=session, practitioner_id=appointment.practitioner_id
     )
-    sms, sms_note = await integrations.sms_for_patient(
+    sms = await messaging_service.sms_for_patient(
         session=session, patient_id=patient.id, actor=user
     )
-    mine = [m for m in sms if integrations.get(m, "appointment_id") in (None, appointment.id)]
+    mine = [m for m in sms if m.appointment_id in (None, appointment.id)]
     local = appointment.start_at.astimezone(PARIS)
     return render(
         request,
@@ -61,7 +62,6 @@ async def _page(
                 (p.id, p.display_name) for p in await practitioners_service.list_(session=session)
             ],
             "sms": mine[:5],
-            "sms_note": sms_note,
             "flash": flash,
             "errors": errors or forms.FormErrors(),
             "values": {
@@ -73,7 +73,6 @@ async def _page(
             },
             "modality_labels": MODALITY_LABELS,
             "status_labels": STATUS_LABELS,
-            "g": integrations.get,
         },
         active="agenda",
         status_code=status_code,

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.models import Role
+from app.appointments import service as appointments_service
 from app.core.db import SessionDep
 from app.core.timeutil import day_bounds
+from app.messaging import service as messaging_service
 from app.patients import service as patients_service
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import SessionKind
 from app.requests import service as requests_service
-from app.web import integrations
+from app.rounds import service as rounds_service
 from app.web.common import SecretariatUser, render, today
 from app.web.security import PageUser, home_for
 
@@ -67,15 +69,10 @@ async def live_calls(request: Request, session: SessionDep, user: SecretariatUse
 
 
 async def _live(*, session: Any, day: Any, actor: Any) -> dict[str, Any]:
-    calls, calls_note = await integrations.calls_today(session=session, day=day, actor=actor)
-    inbound = await integrations.inbound_today(session=session, day=day, actor=actor)
-    failures = await integrations.sms_failures(session=session, day=day, actor=actor)
     return {
-        "calls": calls,
-        "calls_note": calls_note,
-        "inbound": inbound,
-        "failures": failures,
-        "g": integrations.get,
+        "calls": await messaging_service.list_calls(session=session, day=day, actor=actor),
+        "inbound": await messaging_service.list_inbound(session=session, day=day, actor=actor),
+        "failures": await messaging_service.list_failures(session=session, day=day, actor=actor),
     }
 
 
@@ -86,8 +83,13 @@ async def _load(*, session: Any, day: Any) -> dict[str, Any]:
     sessions = await practitioners_service.list_sessions(
         session=session, practitioner_ids=None, start=start, end=end
     )
-    held = await integrations.load_by_session(session=session, session_ids=[s.id for s in sessions])
-    rounds, rounds_note = await integrations.day_rounds(session=session, date=day)
+    held = await appointments_service.count_by_session(
+        session=session, session_ids=[s.id for s in sessions]
+    )
+    rounds = {
+        r.practitioner_id: r
+        for r in (await rounds_service.day_rounds(session=session, date=day)).routes
+    }
     rows = []
     for practitioner in practitioners:
         mine = [s for s in sessions if s.practitioner_id == practitioner.id]
@@ -104,7 +106,7 @@ async def _load(*, session: Any, day: Any) -> dict[str, Any]:
                 "visits_held": sum(held.get(s.id, 0) for s in visits),
                 "visits_capacity": sum(s.capacity for s in visits),
                 "route": route,
-                "stops": len(integrations.get(route, "stops", []) or []) if route else 0,
+                "stops": len(route.stops) if route else 0,
             }
         )
-    return {"rows": rows, "rounds_note": rounds_note}
+    return {"rows": rows}

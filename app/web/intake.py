@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.appointments import service as appointments_service
+from app.appointments.dependencies import booking_context
 from app.core import territory
 from app.core.db import SessionDep
 from app.core.errors import Conflict, DomainError, InvalidInput
@@ -19,6 +21,8 @@ from app.requests import service as requests_service
 from app.requests.models import RequestStatus
 from app.requests.schemas import RequestIn
 from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
+from app.rounds import proposals as rounds_proposals
+from app.rounds.schemas import ProposalChoice
 from app.web import forms, integrations
 from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
@@ -336,7 +340,7 @@ async def _request_page(
             "override": override or {},
             "appointments": [
                 a
-                for a in await integrations.appointments_for_patient(
+                for a in await appointments_service.list_for_patient(
                     session=session, patient_id=patient.id
                 )
                 if a.request_id == care_request.id
@@ -363,16 +367,19 @@ async def book(
         raise InvalidInput("Proposition illisible : rechargez la page.") from exc
     try:
         async with session.begin_nested():
-            appointment = await integrations.book(
-                request=request,
+            booked = await rounds_proposals.book_proposal(
                 session=session,
-                care_request=care_request,
+                request_id=care_request.id,
+                choice=ProposalChoice(
+                    practitioner_id=practitioner_id,
+                    kind=kind,
+                    start_at=start_at,
+                    end_at=end_at,
+                    deadline_override_reason=forms.optional(data, "deadline_override_reason"),
+                ),
                 actor=user,
-                practitioner_id=practitioner_id,
-                kind=str(kind),
-                start_at=start_at,
-                end_at=end_at,
-                deadline_override_reason=forms.optional(data, "deadline_override_reason"),
+                planner=request.app.state.rounds_planner,
+                ctx=booking_context(request),
             )
     except DomainError as exc:
         if exc.status_code == 403:
@@ -391,4 +398,4 @@ async def book(
             },
             status_code=409,
         )
-    return RedirectResponse(f"/rendez-vous/{appointment.id}?reserve=1", status_code=303)
+    return RedirectResponse(f"/rendez-vous/{booked.appointment.id}?reserve=1", status_code=303)

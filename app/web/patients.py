@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.appointments import service as appointments_service
 from app.core.db import SessionDep
+from app.messaging import service as messaging_service
+from app.orientation import listing as orientation_listing
 from app.patients import service as patients_service
 from app.practitioners import service as practitioners_service
 from app.requests import service as requests_service
 from app.requests.triage import RED_FLAGS
-from app.web import integrations
 from app.web.agenda import STATUS_LABELS
 from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
@@ -36,11 +38,11 @@ async def patient_page(
 ) -> Any:
     patient = await patients_service.get(session=session, patient_id=patient_id, actor=user)
     now = request.app.state.clock()
-    sms, sms_note = await integrations.sms_for_patient(
+    sms = await messaging_service.sms_for_patient(
         session=session, patient_id=patient.id, actor=user
     )
-    orientation, orientation_note = await integrations.orientation_status(
-        session=session, patient_id=patient.id, actor=user, now=now
+    orientation = await orientation_listing.case_for_patient(
+        session=session, patient_id=patient.id, now=now
     )
     names = {
         p.id: p.display_name
@@ -55,13 +57,11 @@ async def patient_page(
             "requests": await requests_service.list_for_patient(
                 session=session, patient_id=patient.id
             ),
-            "appointments": await integrations.appointments_for_patient(
+            "appointments": await appointments_service.list_for_patient(
                 session=session, patient_id=patient.id
             ),
             "sms": sms,
-            "sms_note": sms_note,
             "orientation": orientation,
-            "orientation_note": orientation_note,
             "names": names,
             "red_flags": RED_FLAGS,
             "mt_labels": MT_LABELS,
@@ -70,6 +70,5 @@ async def patient_page(
             "request_status_labels": REQUEST_STATUS_LABELS,
             "modality_labels": MODALITY_LABELS,
             "urgency_labels": URGENCY_LABELS,
-            "g": integrations.get,
         },
     )

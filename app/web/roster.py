@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,11 +15,19 @@ from app.core.timeutil import PARIS, at, day_bounds
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import PractitionerStatus
 from app.practitioners.schemas import AbsenceIn, SessionIn, SessionTemplateIn
-from app.web import forms, integrations
+from app.web import forms
 from app.web.common import CoordinatorUser, render, today
 from app.web.dashboard import MODALITY_LABELS
 
 router = APIRouter(include_in_schema=False)
+
+
+def _by_practitioner(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for row in rows:
+        out.setdefault(row.practitioner_id, []).append(row)
+    return out
+
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 SESSION_FIELDS = ("practitioner_id", "date", "kind", "start_time", "end_time", "capacity")
@@ -69,8 +78,12 @@ async def _page(
             },
             "practitioners": practitioners,
             "by_id": by_id,
-            "templates": await integrations.roster_templates(session=session),
-            "absences": await integrations.roster_absences(session=session, since=start),
+            "templates": _by_practitioner(
+                await practitioners_service.list_templates(session=session)
+            ),
+            "absences": _by_practitioner(
+                await practitioners_service.list_absences(session=session, since=start)
+            ),
             "days": days,
             "grid": grid,
             "weekdays": WEEKDAYS,

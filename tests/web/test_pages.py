@@ -294,3 +294,37 @@ async def test_the_patient_page_shows_the_orientation_status_once_seen(client, d
     assert page.status_code == 200
     assert 'id="orientation"' in page.text and "À orienter" in page.text
     assert "Pas de médecin traitant" in page.text
+
+
+async def test_when_the_solver_times_out_the_nearest_free_slots_are_offered_and_bookable(
+    client, db, world, monkeypatch
+):
+    from app.rounds import proposals as rounds_proposals
+    from app.rounds.planner import SolverUnavailable
+
+    async def timed_out(**_: object) -> None:
+        raise SolverUnavailable()
+
+    monkeypatch.setattr(rounds_proposals, "list_proposals", timed_out)
+    token = await login_as(client, "secretaire")
+    patient = await make_patient(db, sms_consent=False)
+    created = await client.post(
+        "/demandes",
+        data={
+            "csrf_token": token,
+            "patient_id": patient.id,
+            "reason": "Angine",
+            "medecin_traitant_status": "none",
+        },
+    )
+    page = await client.get(created.headers["location"])
+    assert page.status_code == 200
+    assert "créneaux libres les plus proches affichés" in html.unescape(page.text)
+    assert "premier créneau libre" in html.unescape(page.text)
+    fields = _proposal_fields(page.text)
+    booked = await client.post(
+        created.headers["location"] + "/reserver", data={**fields, "csrf_token": token}
+    )
+    assert booked.status_code == 303
+    appointment = (await db.scalars(select(Appointment))).one()
+    assert appointment.practitioner_id == int(fields["practitioner_id"])
