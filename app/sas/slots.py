@@ -10,7 +10,6 @@ where the rounds can absorb one more visit, asked to the rounds domain when it o
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments import service as appointments_service
 from app.core.timeutil import PARIS
 from app.practitioners.models import DutySession, Practitioner, SessionKind
+from app.rounds import service as rounds_service
+from app.rounds.planner import SolverUnavailable
 from app.sas.config import normalise_phone
 from app.sas.search_params import SlotSearch
 from app.sas.views import PlaceView, PractitionerView, SlotView
@@ -119,15 +120,6 @@ class HomeVisitWindows:
         self._entries.clear()
 
 
-def absorbable_windows_function() -> Any | None:
-    """The rounds domain's ``absorbable_home_visit_windows`` when it exists (feature check)."""
-    try:
-        from app.rounds import service as rounds_service
-    except ImportError:
-        return None
-    return getattr(rounds_service, "absorbable_home_visit_windows", None)
-
-
 async def _absorbable(
     *,
     session: AsyncSession,
@@ -136,23 +128,21 @@ async def _absorbable(
     now: dt.datetime,
     state: Any,
 ) -> list[Any]:
-    function = absorbable_windows_function()
-    if function is None:
-        return []
+    """The rounds' absorbable windows of one day; a solver time-out leaves only timed slots."""
     start = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
-    end = start + dt.timedelta(days=1)
-    kwargs: dict[str, Any] = dict(
-        session=session, practitioner_ids=practitioner_ids, start=start, end=end, now=now
-    )
-    accepted = inspect.signature(function).parameters
-    if "planner" in accepted and getattr(state, "rounds_planner", None) is not None:
-        kwargs["planner"] = state.rounds_planner
-    elif "settings" in accepted and getattr(state, "rounds_settings", None) is not None:
-        kwargs["settings"] = state.rounds_settings
     try:
-        return list(await function(**kwargs))
-    except Exception:  # the SAS still gets the timed slots when the solver fails
-        logger.exception("home-visit windows unavailable for %s", day)
+        return list(
+            await rounds_service.absorbable_home_visit_windows(
+                session=session,
+                practitioner_ids=practitioner_ids,
+                start=start,
+                end=start + dt.timedelta(days=1),
+                now=now,
+                planner=state.rounds_planner,
+            )
+        )
+    except SolverUnavailable:
+        logger.warning("home-visit windows unavailable for %s: solver did not answer", day)
         return []
 
 
@@ -167,7 +157,7 @@ async def home_visit_slots(
     state: Any = None,
 ) -> list[SlotView]:
     """HH slots: absorbable windows inside home-visit sessions the CPTS opened to the SAS."""
-    if not practitioner_ids or absorbable_windows_function() is None:
+    if not practitioner_ids:
         return []
     rows = (
         await session.execute(

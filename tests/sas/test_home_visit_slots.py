@@ -49,7 +49,7 @@ class FakeRounds:
 @pytest.fixture
 def fake_rounds(monkeypatch) -> FakeRounds:
     fake = FakeRounds()
-    monkeypatch.setattr(rounds_service, "absorbable_home_visit_windows", fake, raising=False)
+    monkeypatch.setattr(rounds_service, "absorbable_home_visit_windows", fake)
     return fake
 
 
@@ -88,10 +88,10 @@ async def test_hh_slots_only_in_sessions_open_to_the_sas_and_cached(
     assert len(fake_rounds.calls) == 2
 
 
-async def test_without_the_rounds_function_only_timed_slots(
-    app, client, db, clock, fhir, monkeypatch
+async def test_home_visits_closed_to_the_sas_by_setting_give_only_timed_slots(
+    app, client, db, clock, fhir, fake_rounds
 ):
-    monkeypatch.delattr(rounds_service, "absorbable_home_visit_windows", raising=False)
+    app.state.sas_settings = app.state.sas_settings.model_copy(update={"sas_home_visits": False})
     today = clock().astimezone(PARIS).date()
     gp = await make_practitioner(db)
     await add_week(db, gp, today, horizon_days=2)
@@ -108,12 +108,11 @@ async def test_without_the_rounds_function_only_timed_slots(
         if e["resource"]["resourceType"] == "Slot"
     }
     assert codes == {"VR"}
+    assert fake_rounds.calls == []
 
 
 async def test_real_rounds_offer_hh_windows_when_available(app, client, db, clock, fhir):
-    """With the rounds domain's own function (when it exists): an empty round absorbs."""
-    if getattr(rounds_service, "absorbable_home_visit_windows", None) is None:
-        pytest.skip("app.rounds.service.absorbable_home_visit_windows n'existe pas encore")
+    """With the rounds domain's own solver: an empty round absorbs a visit."""
     today = clock().astimezone(PARIS).date()
     gp = await make_practitioner(db)
     await add_week(db, gp, today, kinds=(SessionKind.home_visit,), horizon_days=2)
