@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,8 @@ from app.patients.models import Patient
 from telephony import TelephonySettings
 from telephony.hours import local_time, public_holiday
 from telephony.voice import secretariat_is_open
+
+_Handled = TypeVar("_Handled", Call, InboundSms, SmsMessage)
 
 CALL_STATUS_LABELS = {
     "queued": "en attente",
@@ -231,16 +234,28 @@ async def list_calls(
     return out
 
 
+async def _mark_handled(
+    session: AsyncSession,
+    model: type[_Handled],
+    row_id: int,
+    actor: User,
+    now: dt.datetime,
+    what: str,
+) -> _Handled:
+    """Tick a call or an SMS off the secretariat's list: who and when."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} introuvable.")
+    row.handled, row.handled_at, row.handled_by_id = True, now, actor.id
+    await session.flush()
+    return row
+
+
 async def mark_call_handled(
     *, session: AsyncSession, call_id: int, actor: User, now: dt.datetime
 ) -> Call:
     """The secretariat called back (or dealt with the call)."""
-    call = await session.get(Call, call_id)
-    if call is None:
-        raise NotFound(f"Appel n°{call_id} introuvable.")
-    call.handled, call.handled_at, call.handled_by_id = True, now, actor.id
-    await session.flush()
-    return call
+    return await _mark_handled(session, Call, call_id, actor, now, f"Appel n°{call_id}")
 
 
 # --- inbound SMS -------------------------------------------------------------------------
@@ -299,12 +314,10 @@ async def list_inbound(
 async def mark_inbound_handled(
     *, session: AsyncSession, inbound_id: int, actor: User, now: dt.datetime
 ) -> InboundSms:
-    inbound = await session.get(InboundSms, inbound_id)
-    if inbound is None:
-        raise NotFound(f"SMS reçu n°{inbound_id} introuvable.")
-    inbound.handled, inbound.handled_at, inbound.handled_by_id = True, now, actor.id
-    await session.flush()
-    return inbound
+    """The secretariat read (and dealt with) an SMS received."""
+    return await _mark_handled(
+        session, InboundSms, inbound_id, actor, now, f"SMS reçu n°{inbound_id}"
+    )
 
 
 # --- outbound SMS: status callbacks, failures, a patient's history -------------------------
@@ -400,12 +413,7 @@ async def mark_sms_handled(
     *, session: AsyncSession, sms_id: int, actor: User, now: dt.datetime
 ) -> SmsMessage:
     """The secretariat reached the patient another way."""
-    sms = await session.get(SmsMessage, sms_id)
-    if sms is None:
-        raise NotFound(f"SMS n°{sms_id} introuvable.")
-    sms.handled, sms.handled_at, sms.handled_by_id = True, now, actor.id
-    await session.flush()
-    return sms
+    return await _mark_handled(session, SmsMessage, sms_id, actor, now, f"SMS n°{sms_id}")
 
 
 async def sms_for_patient(*, session: AsyncSession, patient_id: int, actor: User) -> list[SmsOut]:
