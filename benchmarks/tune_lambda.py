@@ -1,4 +1,4 @@
-"""GLS λ sweeps: objective gap to PyVRP-5 s on Bièvre mornings, distance gap on Solomon.
+"""GLS λ sweeps (the fallback search, not the default ILS): objective gap to PyVRP-5 s.
 
 Usage::
 
@@ -39,6 +39,7 @@ def cpts(
                     time_limit_s=limit / len(lams),
                     work_limit=None,
                     seed=s,
+                    metaheuristic="gls",
                     gls_lambda=lam,
                     gls_reset_penalties=reset,
                 ).objective
@@ -58,7 +59,11 @@ def solomon(limit: float, groups: list[list[float]]) -> None:
             problem = to_routing_problem(read_solomon(f))
             sols = [
                 solve_routing(
-                    problem, time_limit_s=limit / len(lams), work_limit=None, gls_lambda=lam
+                    problem,
+                    time_limit_s=limit / len(lams),
+                    work_limit=None,
+                    metaheuristic="gls",
+                    gls_lambda=lam,
                 )
                 for lam in lams
             ]

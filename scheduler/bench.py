@@ -58,6 +58,7 @@ def bench_cpts(
         work_limit=params.effective_work_limit(len(model.visits)),
         seed=seed,
         first_solution=params.first_solution,
+        metaheuristic=params.search,
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,
     )

@@ -90,6 +90,7 @@ class RoundsResult:
     stopped_by: str = ""
     solutions: int = 0
     wall_time_s: float = 0.0
+    search: str = ""
 
     def route_of(self, practitioner_id: str) -> Route | None:
         """The round of one GP, if they have one."""

@@ -125,6 +125,7 @@ def assemble(model: RoundsModel, sol: RoutingSolution) -> RoundsResult:
         stopped_by=sol.stopped_by,
         solutions=sol.solutions,
         wall_time_s=sol.wall_time_s,
+        search=sol.search,
     )
 
 
@@ -172,7 +173,7 @@ def solve_rounds(
         work_limit=None if first_solution_only else params.effective_work_limit(len(model.visits)),
         seed=params.seed,
         first_solution=params.first_solution,
-        metaheuristic=not first_solution_only,
+        metaheuristic="descent" if first_solution_only else params.search,
         initial_routes=initial_routes,
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,

@@ -130,6 +130,7 @@ def solve_solomon(
     seed: int = 0,
     work_limit: int | None = None,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+    search: str = "ils",
 ) -> SolomonResult:
     """Minimise total distance with the rounds' engine; routes use customer numbers."""
     problem = to_routing_problem(inst)
@@ -139,6 +140,7 @@ def solve_solomon(
         work_limit=work_limit,
         seed=seed,
         first_solution=first_solution,
+        metaheuristic=search,
     )
     routes = tuple(tuple(c + 1 for c in r) for r in sol.routes if r)
     return SolomonResult(

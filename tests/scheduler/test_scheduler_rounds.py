@@ -196,6 +196,7 @@ def test_same_seed_same_plan(seed):
     instance = morning(visits=30, gps=11, seed=5)
     params = Parameters(time_limit_s=5.0, work_limit=300, seed=seed)
     first, second = solve_rounds(instance, params), solve_rounds(instance, params)
+    assert first.search == "ils"
     assert first.stopped_by == "work_limit"
     assert [r.visit_ids for r in first.routes] == [r.visit_ids for r in second.routes]
     assert first.objective == second.objective
