@@ -170,7 +170,8 @@ def solve_rounds(
     sol = solve_routing(
         model.problem,
         time_limit_s=params.time_limit_s,
-        work_limit=None if first_solution_only else params.effective_work_limit(len(model.visits)),
+        # One solution = the insertion heuristic's plan, before any local search.
+        work_limit=1 if first_solution_only else params.effective_work_limit(len(model.visits)),
         seed=params.seed,
         first_solution=params.first_solution,
         metaheuristic="descent" if first_solution_only else params.search,
