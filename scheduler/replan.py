@@ -59,7 +59,8 @@ def replan(
     instance
         The day as it was planned.
     previous
-        The plan in force; the search starts from it, so little moves.
+        The plan in force: it is improved by a descent and competes with a fresh
+        search, so the re-plan never costs more than the improved plan in force.
     cancelled
         Visit ids cancelled (by SMS, by the secretariat).
     added

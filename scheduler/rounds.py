@@ -151,7 +151,8 @@ def solve_rounds(
     visits
         Override of ``instance.visits`` (re-planning).
     initial
-        A previous plan to start the search from (its feasible part is kept).
+        A previous plan (its feasible part is kept): improved and compared with
+        a fresh search, or the starting point of GLS (scheduler.routing).
     first_solution_only
         Stop after the insertion heuristic (the fastest feasible plan).
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,32 @@ def test_unknown_search_is_refused():
         solve_routing(problem, time_limit_s=1.0, work_limit=10, metaheuristic="tabu")
 
 
-def test_starting_routes_use_guided_local_search():
+def test_a_replan_keeps_the_cheaper_of_a_fresh_ils_and_the_improved_plan_in_force():
+    problem = build_rounds_model(morning(40, 11, 3), Parameters(seed=3)).problem
+    common = {"time_limit_s": 30.0, "seed": 3}
+    in_force = solve_routing(problem, work_limit=1, metaheuristic="descent", **common)
+    routes = [list(r) for r in in_force.routes]
+    fresh = solve_routing(problem, work_limit=200, metaheuristic="ils", **common)
+    warm = solve_routing(
+        problem, work_limit=None, metaheuristic="descent", initial_routes=routes, **common
+    )
+    replanned = solve_routing(
+        problem, work_limit=200, metaheuristic="ils", initial_routes=routes, **common
+    )
+    assert fresh.objective != warm.objective  # the two candidates differ: the test bites
+    assert replanned.objective == min(fresh.objective, warm.objective)
+    assert replanned.search == ("ils" if fresh.objective < warm.objective else "descent")
+    assert replanned.objective < in_force.objective
+
+
+def test_a_replan_is_never_costlier_than_the_plan_in_force():
     instance = morning(visits=30, gps=11, seed=4)
     params = Parameters(time_limit_s=5.0, work_limit=150, seed=4)
-    first = solve_rounds(instance, params)
-    again = solve_rounds(instance, params, initial=first)
-    check_rounds(instance, again, params)
-    assert again.search == "gls"  # ILS takes no starting plan
-    assert again.objective["total"] <= first.objective["total"]
+    strong = solve_rounds(instance, replace(params, work_limit=400, seed=9))
+    kept = solve_rounds(instance, params, initial=strong)
+    check_rounds(instance, kept, params)
+    assert kept.search in ("ils", "descent")
+    assert kept.objective["total"] <= strong.objective["total"]
 
 
 _SMALL_MORNINGS = """
