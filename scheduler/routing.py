@@ -264,16 +264,16 @@ def search_parameters(
     time_limit_s: float,
     work_limit: int | None,
     first_solution: str,
-    metaheuristic: bool | str = True,
+    metaheuristic: str,
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
 ) -> object:
     """Insertion first solution, then ILS or guided local search under a solution limit.
 
-    ``metaheuristic`` is one of :data:`SEARCHES` (True means GLS, False
-    descent only). ``gls_lambda`` is GLS's penalty weight (OR-Tools' default
-    0.1 when None): the Bièvre mornings escape deep local optima better with
-    0.5 (see benchmarks/RESULTS.md); Solomon does best at the default.
+    ``metaheuristic`` is one of :data:`SEARCHES`. ``gls_lambda`` is GLS's
+    penalty weight (OR-Tools' default 0.1 when None): the Bièvre mornings escape
+    deep local optima better with 0.5 (see benchmarks/RESULTS.md); Solomon does
+    best at the default.
     """
     search = _search_name(metaheuristic)
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -301,7 +301,7 @@ def solve_routing(
     work_limit: int | None,
     seed: int = 0,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
-    metaheuristic: bool | str = "ils",
+    metaheuristic: str = "ils",
     initial_routes: list[list[int]] | None = None,
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
@@ -355,8 +355,6 @@ def _solve_once(
 ) -> RoutingSolution:
     """One OR-Tools solve with one search, from scratch or from ``initial_routes``."""
     started = time.perf_counter()
-    if search == "ils" and initial_routes:
-        search = "descent"  # ILS has no entry point from an assignment
     perm = _permutation(problem, seed)
     pos = _inverse(perm)
     starts = [pos[v.start] for v in problem.vehicles]
@@ -434,11 +432,7 @@ def _solve_once(
     )
 
 
-def _search_name(metaheuristic: bool | str) -> str:
-    if metaheuristic is True:
-        return "gls"
-    if metaheuristic is False:
-        return "descent"
+def _search_name(metaheuristic: str) -> str:
     if metaheuristic not in SEARCHES:
         raise ValueError(f"unknown search {metaheuristic!r}; one of {SEARCHES}")
     return metaheuristic

@@ -115,8 +115,6 @@ def test_small_mornings_fall_back_to_gls_and_always_return():
 def test_ils_needs_twice_as_many_servable_visits_as_vehicles():
     problem = build_rounds_model(morning(24, 11, 1), Parameters(seed=1)).problem
     assert ils_applicable(problem) == (24 >= 2 * len(problem.vehicles))
-    banned = [c.__class__(**{**c.__dict__, "allowed_vehicles": ()}) for c in problem.customers]
-    fewer = problem.__class__(
-        problem.travel, problem.costs, problem.num_depots, tuple(banned), problem.vehicles
-    )
+    banned = tuple(replace(c, allowed_vehicles=()) for c in problem.customers)
+    fewer = replace(problem, customers=banned)
     assert not ils_applicable(fewer)  # visits nobody may serve do not count
