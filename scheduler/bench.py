@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from scheduler.bievre import morning
 from scheduler.model import Parameters
 from scheduler.plan import build_rounds_model
-from scheduler.routing import RoutingSolution, solve_routing
+from scheduler.routing import RoutingSolution, resolved_search, solve_routing
 from scheduler.solomon import read_solomon, solve_solomon
 
 
@@ -52,13 +52,14 @@ def bench_cpts(
     instance = morning(visits, gps, seed)
     params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
     model = build_rounds_model(instance, params)
+    search = resolved_search(model.problem, params.search)
     sol = solve_routing(
         model.problem,
         time_limit_s=time_limit_s,
-        work_limit=params.effective_work_limit(len(model.visits)),
+        work_limit=params.effective_work_limit(len(model.visits), search),
         seed=seed,
         first_solution=params.first_solution,
-        metaheuristic=params.search,
+        metaheuristic=search,
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,
     )

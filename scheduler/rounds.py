@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from scheduler.model import Instance, Parameters, Visit, Window
 from scheduler.plan import RoundsModel, build_rounds_model, time_route
 from scheduler.results import DroppedVisit, DropReason, RoundsResult, Route, Stop
-from scheduler.routing import RoutingSolution, solve_routing
+from scheduler.routing import RoutingSolution, resolved_search, solve_routing
 from scheduler.travel import TravelTimeProvider
 
 logger = logging.getLogger(__name__)
@@ -168,14 +168,17 @@ def solve_rounds(
             instance.day, (), dropped, 0.0, {}, excluded_practitioners=dict(model.excluded)
         )
     initial_routes = _initial_routes(model, initial) if initial else None
+    search = "descent" if first_solution_only else resolved_search(model.problem, params.search)
     sol = solve_routing(
         model.problem,
         time_limit_s=params.time_limit_s,
         # One solution = the insertion heuristic's plan, before any local search.
-        work_limit=1 if first_solution_only else params.effective_work_limit(len(model.visits)),
+        work_limit=1
+        if first_solution_only
+        else params.effective_work_limit(len(model.visits), search),
         seed=params.seed,
         first_solution=params.first_solution,
-        metaheuristic="descent" if first_solution_only else params.search,
+        metaheuristic=search,
         initial_routes=initial_routes,
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,

@@ -241,6 +241,12 @@ def ils_applicable(problem: RoutingProblem) -> bool:
     return servable >= max(2 * len(problem.vehicles), 4)
 
 
+def resolved_search(problem: RoutingProblem, search: str) -> str:
+    """The search :func:`solve_routing` will run: "ils" falls back to GLS on small problems."""
+    search = _search_name(search)
+    return "gls" if search == "ils" and not ils_applicable(problem) else search
+
+
 def add_iterated_local_search(params: object) -> None:
     """SISR ruin, cheapest-insertion recreate, descent, annealing with scaled temperatures."""
     params.use_iterated_local_search = True
@@ -317,9 +323,7 @@ def solve_routing(
     pinned visits are hard either way). :attr:`RoutingSolution.search` says
     which search produced the result.
     """
-    search = _search_name(metaheuristic)
-    if search == "ils" and not ils_applicable(problem):
-        search = "gls"
+    search = resolved_search(problem, metaheuristic)
     common = {"seed": seed, "first_solution": first_solution}
     if search == "ils" and initial_routes:
         started = time.perf_counter()
