@@ -14,7 +14,7 @@ from checker import check_rounds
 from scheduler import Parameters, solve_rounds
 from scheduler.bievre import morning
 from scheduler.plan import build_rounds_model
-from scheduler.routing import ils_applicable, solve_routing
+from scheduler.routing import ils_applicable, resolved_search, solve_routing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ import json, sys
 from scheduler.bievre import morning
 from scheduler.model import Parameters
 from scheduler.plan import build_rounds_model
-from scheduler.routing import ils_applicable, solve_routing
+from scheduler.routing import ils_applicable, resolved_search, solve_routing
 out = []
 for visits, gps in json.loads(sys.argv[1]):
     problem = build_rounds_model(morning(visits, gps, 1), Parameters(seed=1)).problem
@@ -118,3 +118,21 @@ def test_ils_needs_twice_as_many_servable_visits_as_vehicles():
     banned = tuple(replace(c, allowed_vehicles=()) for c in problem.customers)
     fewer = replace(problem, customers=banned)
     assert not ils_applicable(fewer)  # visits nobody may serve do not count
+
+
+def test_the_budget_follows_the_search_that_runs():
+    # GLS accepts solutions about three times slower than ILS: the small mornings that
+    # fall back to it get a budget at its own rate, so the budget, not the clock, ends it.
+    params = Parameters(time_limit_s=2.0, seed=1)
+    small = build_rounds_model(morning(10, 11, 1), params).problem
+    large = build_rounds_model(morning(40, 11, 1), params).problem
+    assert resolved_search(small, "ils") == "gls"
+    assert resolved_search(large, "ils") == "ils"
+    assert resolved_search(small, "descent") == "descent"
+    with pytest.raises(ValueError, match="unknown search"):
+        resolved_search(large, "tabu")
+    assert params.effective_work_limit(10, "gls") < params.effective_work_limit(10, "ils")
+    assert replace(params, work_limit=77).effective_work_limit(10, "gls") == 77
+    assert replace(params, deterministic=False).effective_work_limit(40, "ils") is None
+    plan = solve_rounds(morning(10, 11, 1), params)
+    assert plan.search == "gls" and plan.stopped_by == "work_limit"
