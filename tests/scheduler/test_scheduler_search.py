@@ -80,7 +80,7 @@ import json, sys
 from scheduler.bievre import morning
 from scheduler.model import Parameters
 from scheduler.plan import build_rounds_model
-from scheduler.routing import ils_applicable, resolved_search, solve_routing
+from scheduler.routing import ils_applicable, solve_routing
 out = []
 for visits, gps in json.loads(sys.argv[1]):
     problem = build_rounds_model(morning(visits, gps, 1), Parameters(seed=1)).problem
