@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from scheduler.bievre import morning
 from scheduler.model import Parameters
 from scheduler.plan import build_rounds_model
-from scheduler.routing import RoutingSolution, resolved_search, solve_routing
+from scheduler.rounds import solve_model
+from scheduler.routing import RoutingSolution
 from scheduler.solomon import read_solomon, solve_solomon
 
 
@@ -52,17 +53,7 @@ def bench_cpts(
     instance = morning(visits, gps, seed)
     params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
     model = build_rounds_model(instance, params)
-    search = resolved_search(model.problem, params.search)
-    sol = solve_routing(
-        model.problem,
-        time_limit_s=time_limit_s,
-        work_limit=params.effective_work_limit(len(model.visits), search),
-        seed=seed,
-        first_solution=params.first_solution,
-        metaheuristic=search,
-        gls_lambda=params.gls_lambda,
-        gls_reset_penalties=params.gls_reset_penalties,
-    )
+    sol = solve_model(model)
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}",
         "feasible": sol.found,

@@ -168,8 +168,20 @@ def solve_rounds(
             instance.day, (), dropped, 0.0, {}, excluded_practitioners=dict(model.excluded)
         )
     initial_routes = _initial_routes(model, initial) if initial else None
+    sol = solve_model(model, initial_routes, first_solution_only=first_solution_only)
+    return assemble(model, sol)
+
+
+def solve_model(
+    model: RoundsModel,
+    initial_routes: list[list[int]] | None = None,
+    *,
+    first_solution_only: bool = False,
+) -> RoutingSolution:
+    """Run the routing engine on a morning's model with its parameters' search and budget."""
+    params = model.params
     search = "descent" if first_solution_only else resolved_search(model.problem, params.search)
-    sol = solve_routing(
+    return solve_routing(
         model.problem,
         time_limit_s=params.time_limit_s,
         # One solution = the insertion heuristic's plan, before any local search.
@@ -183,7 +195,6 @@ def solve_rounds(
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,
     )
-    return assemble(model, sol)
 
 
 def _initial_routes(model: RoundsModel, plan: RoundsResult) -> list[list[int]]:

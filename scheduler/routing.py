@@ -23,8 +23,8 @@ solutions, see :meth:`Parameters.effective_work_limit`) and the time limit is
 only a safety cap; :attr:`RoutingSolution.stopped_by` says which one fired.
 ILS cools its annealing temperature by ``max(elapsed / time limit, solutions /
 solution limit)``. Accepted solutions come fastest early on, so whenever the
-budget runs out before the clock (it is sized to, at a third to two thirds of
-the limit on an idle machine) the solution count drives the cooling too.
+budget runs out before the clock (it is sized to, at about a third of the
+limit on an idle machine) the solution count drives the cooling too.
 The seed permutes the customers' order in the model, which changes insertion
 and neighbourhood tie-breaks, hence the search trajectory.
 """
