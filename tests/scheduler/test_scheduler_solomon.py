@@ -10,7 +10,7 @@ import pytest
 from checker import check_solomon
 
 from scheduler import read_solomon, solve_solomon
-from scheduler.bench import main
+from scheduler.bench import main, routing_cost_gap
 
 SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "solomon"
 
@@ -57,3 +57,39 @@ def test_bench_cpts_prints_reference_and_drops():
     assert {"dropped", "pyvrp_distance", "routes", "distance", "feasible"} <= set(data)
     served = sorted(c for r in data["routes"] for c in r)
     assert len(served) + len(data["dropped"]) == 12
+
+
+def test_bench_cpts_distance_only_minimises_travel_alone():
+    """Without continuity and overtime costs both solvers' objective is travel seconds."""
+    args = ["cpts", "--visits", "12", "--gps", "4", "--seed", "1", "--time-limit", "0.3"]
+    runs = {}
+    for extra in ([], ["--distance-only"]):
+        out = io.StringIO()
+        main([*args, *extra], out=out)
+        runs[bool(extra)] = json.loads(out.getvalue())
+    plain, service = runs[True], runs[False]
+    assert plain["instance"] == "bievre-12v-4gp-s1-distance"
+    assert plain["dropped"] == [] and plain["pyvrp_dropped"] == []
+    assert plain["objective"] == pytest.approx(plain["distance"] * 60, abs=1)
+    assert plain["pyvrp_objective"] == pytest.approx(plain["pyvrp_distance"] * 60, abs=1)
+    # This morning's shortest rounds break a continuity preference: the service
+    # objective pays to keep it, the distance-only one drives less.
+    assert plain["distance"] < service["distance"]
+
+
+def test_cost_gap_is_not_hidden_by_a_shared_drop_penalty():
+    """An unreachable promised visit (10⁸) dropped by both must not dilute a 1 % travel gap."""
+    assert routing_cost_gap(100_010_100, 100_010_000, 100_000_000) == pytest.approx(1.0)
+    assert routing_cost_gap(9_900, 10_000, 0) == pytest.approx(-1.0)
+    assert routing_cost_gap(5, 100, 100) is None  # nothing but penalties: no ratio
+
+
+def test_bench_cpts_reports_the_gap_net_of_drop_penalties():
+    out = io.StringIO()
+    main(["cpts", "--visits", "12", "--gps", "4", "--seed", "3", "--time-limit", "0.3"], out=out)
+    data = json.loads(out.getvalue())
+    net = data["pyvrp_objective"] - data["pyvrp_dropped_penalty"]
+    assert net > 0 and data["dropped_penalty"] >= 0
+    assert data["gap_pct"] == pytest.approx(
+        100 * (data["objective"] - data["pyvrp_objective"]) / net, abs=1e-3
+    )
