@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from scheduler import Parameters, propose, solve_rounds
-from scheduler.bench import bench_cpts, routing_cost_gap
+from scheduler.bench import bench_cpts, cpts_model, pyvrp_on, routing_cost_gap
 from scheduler.bievre import morning, random_visit
 
 
@@ -64,14 +64,7 @@ def propose_latency(planned: int, requests: int) -> dict[str, float]:
 @functools.cache
 def reference(visits: int, seed: int, limit: float, distance_only: bool) -> dict[str, Any]:
     """PyVRP's run on one morning, shared by every row that compares against it."""
-    return bench_cpts(
-        visits=visits,
-        gps=11,
-        seed=seed,
-        time_limit_s=limit,
-        reference=True,
-        distance_only=distance_only,
-    )
+    return pyvrp_on(cpts_model(visits, 11, seed, limit, distance_only=distance_only))
 
 
 def compare(

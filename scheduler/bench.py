@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from scheduler.bievre import morning
 from scheduler.model import Parameters
-from scheduler.plan import build_rounds_model
+from scheduler.plan import RoundsModel, build_rounds_model
 from scheduler.rounds import solve_model
 from scheduler.routing import RoutingSolution
 from scheduler.solomon import read_solomon, solve_solomon
@@ -37,6 +37,40 @@ def _travel_minutes(problem: Any, sol: RoutingSolution) -> float:
     return round(total / 60, 2)
 
 
+def cpts_model(
+    visits: int,
+    gps: int,
+    seed: int,
+    time_limit_s: float,
+    *,
+    deterministic: bool = False,
+    distance_only: bool = False,
+) -> RoundsModel:
+    """The routing model of a seeded Bièvre morning, as both solvers get it.
+
+    ``distance_only`` drops the continuity and overtime costs, so both
+    minimise travel plus drops: the plain distance problem.
+    """
+    params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
+    if distance_only:
+        params = replace(params, continuity_penalty=0, overtime_cost=0)
+    return build_rounds_model(morning(visits, gps, seed), params)
+
+
+def pyvrp_on(model: RoundsModel) -> dict[str, Any]:
+    """PyVRP's plan for the model, within the model's time limit and seed."""
+    from scheduler.reference import solve_pyvrp
+
+    params = model.params
+    ref = solve_pyvrp(model.problem, time_limit_s=params.time_limit_s, seed=params.seed)
+    return {
+        "pyvrp_distance": _travel_minutes(model.problem, ref),
+        "pyvrp_objective": ref.objective,
+        "pyvrp_dropped": [model.visits[c].id for c in ref.dropped],
+        "pyvrp_dropped_penalty": _penalty(model.problem, ref),
+    }
+
+
 def bench_cpts(
     *,
     visits: int,
@@ -51,19 +85,21 @@ def bench_cpts(
 
     ``distance`` is total travel in minutes; ``objective`` adds continuity,
     overtime and drop penalties (seconds-equivalent), the quantity both
-    solvers minimise. ``distance_only`` drops the continuity and overtime
-    costs, so both minimise travel plus drops: the plain distance problem.
+    solvers minimise (see :func:`cpts_model` for ``distance_only``).
 
     ``gap_pct`` is the objective difference over PyVRP's *routing cost* (its
     objective less its drop penalties). On a morning where both must drop
     visits, a promised visit nobody can reach weighs 10⁸ and a ratio of
     whole objectives would hide any travel difference behind it.
     """
-    instance = morning(visits, gps, seed)
-    params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
-    if distance_only:
-        params = replace(params, continuity_penalty=0, overtime_cost=0)
-    model = build_rounds_model(instance, params)
+    model = cpts_model(
+        visits,
+        gps,
+        seed,
+        time_limit_s,
+        deterministic=deterministic,
+        distance_only=distance_only,
+    )
     sol = solve_model(model)
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}{'-distance' if distance_only else ''}",
@@ -77,15 +113,9 @@ def bench_cpts(
         "dropped_penalty": _penalty(model.problem, sol),
     }
     if reference:
-        from scheduler.reference import solve_pyvrp
-
-        ref = solve_pyvrp(model.problem, time_limit_s=time_limit_s, seed=seed)
-        out["pyvrp_distance"] = _travel_minutes(model.problem, ref)
-        out["pyvrp_objective"] = ref.objective
-        out["pyvrp_dropped"] = [model.visits[c].id for c in ref.dropped]
-        out["pyvrp_dropped_penalty"] = _penalty(model.problem, ref)
+        out |= pyvrp_on(model)
         out["gap_pct"] = routing_cost_gap(
-            sol.objective, ref.objective, out["pyvrp_dropped_penalty"]
+            sol.objective, out["pyvrp_objective"], out["pyvrp_dropped_penalty"]
         )
     return out
 
