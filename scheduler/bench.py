@@ -45,15 +45,19 @@ def cpts_model(
     *,
     deterministic: bool = False,
     distance_only: bool = False,
+    one_core: bool = False,
 ) -> RoundsModel:
     """The routing model of a seeded Bièvre morning, as both solvers get it.
 
     ``distance_only`` drops the continuity and overtime costs, so both
-    minimise travel plus drops: the plain distance problem.
+    minimise travel plus drops: the plain distance problem. ``one_core`` runs
+    our one search without its rival (PyVRP's is a single search on one core).
     """
     params = Parameters(time_limit_s=time_limit_s, seed=seed, deterministic=deterministic)
     if distance_only:
         params = replace(params, continuity_penalty=0, overtime_cost=0)
+    if one_core:
+        params = replace(params, rival_first_solutions=())
     return build_rounds_model(morning(visits, gps, seed), params)
 
 
@@ -80,6 +84,7 @@ def bench_cpts(
     reference: bool = True,
     deterministic: bool = False,
     distance_only: bool = False,
+    one_core: bool = False,
 ) -> dict[str, Any]:
     """A seeded Bièvre morning solved by us and by PyVRP on the same routing problem.
 
@@ -99,11 +104,13 @@ def bench_cpts(
         time_limit_s,
         deterministic=deterministic,
         distance_only=distance_only,
+        one_core=one_core,
     )
     sol = solve_model(model)
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}{'-distance' if distance_only else ''}",
         "feasible": sol.found,
+        "first_solution": sol.first_solution,
         "vehicles": sum(1 for r in sol.routes if r),
         "distance": _travel_minutes(model.problem, sol),
         "objective": sol.objective,
@@ -145,6 +152,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--time-limit", type=float, default=5.0)
     c.add_argument("--no-reference", action="store_true", help="skip PyVRP")
     c.add_argument("--distance-only", action="store_true", help="no continuity or overtime costs")
+    c.add_argument("--one-core", action="store_true", help="one search, without its rival")
     return p
 
 
@@ -161,6 +169,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             time_limit_s=args.time_limit,
             reference=not args.no_reference,
             distance_only=args.distance_only,
+            one_core=args.one_core,
         )
     stream = out or sys.stdout
     stream.write(json.dumps(result, ensure_ascii=False) + "\n")

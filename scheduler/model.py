@@ -247,6 +247,11 @@ class Parameters:
     # of driving; 0 disables it (the hard limit stays end + return_allowance).
     overtime_cost: int = 3
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    # ILS from these first solutions too, each in a worker process side by side
+    # with ``first_solution``; the cheapest plan wins (scheduler.portfolio). On the
+    # 80-visit mornings the best of PCI and LCI is 2.9 % above PyVRP where PCI
+    # alone is 4.9 % (benchmarks/RESULTS.md). () = one search on one core.
+    rival_first_solutions: tuple[str, ...] = ("LOCAL_CHEAPEST_INSERTION",)
     # "ils" (ruin and recreate, the default), "gls" or "descent": scheduler.routing.SEARCHES.
     search: str = "ils"
     # Guided local search penalty weight, tuned on Bièvre mornings (benchmarks/RESULTS.md).

@@ -194,6 +194,7 @@ def solve_model(
         initial_routes=initial_routes,
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,
+        rivals=params.rival_first_solutions,
     )
 
 

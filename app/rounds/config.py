@@ -28,6 +28,10 @@ class RoundsSettings(BaseSettings):
     rounds_seed: int = 0
     # Threads for solver runs, kept off the event loop.
     rounds_workers: int = Field(default=1, ge=1)
+    # A second search (from another first solution) in a worker process, side by
+    # side with the first; the cheaper plan wins. It uses a second core: switch it
+    # off on a one-core host.
+    rounds_parallel_search: bool = True
     # Extra seconds granted to a solver thread beyond its own time limit.
     rounds_timeout_grace_s: float = Field(default=10.0, gt=0)
     # Proposals: days searched when a request has no deadline, and the shortest notice

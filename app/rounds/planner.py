@@ -6,7 +6,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -67,14 +67,17 @@ class Planner:
         return "osrm" if isinstance(self.travel, OsrmTravelTime) else "haversine"
 
     def params(self, *, time_limit_s: float | None = None) -> Parameters:
-        """Solver parameters: deterministic work budget, the settings' seed and speeds."""
-        return Parameters(
+        """Solver parameters: deterministic work budget, the settings' seed, speeds, rival."""
+        params = Parameters(
             time_limit_s=time_limit_s or self.settings.rounds_time_limit_s,
             seed=self.settings.rounds_seed,
             window_width=self.window_minutes,
             circuity=self.settings.circuity,
             speed_kmh=self.settings.speed_kmh,
         )
+        if not self.settings.rounds_parallel_search:
+            params = replace(params, rival_first_solutions=())
+        return params
 
     def start(self) -> None:
         if self.executor is None:

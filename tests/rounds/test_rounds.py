@@ -10,6 +10,8 @@ from app.appointments.models import Appointment
 from app.core.timeutil import PARIS, at, day_bounds
 from app.practitioners.models import DutySession, SessionKind
 from app.rounds import service as rounds_service
+from app.rounds.config import RoundsSettings
+from app.rounds.planner import Planner
 from app.rounds.wiring import JOB_NAME, optimise_before_session_job
 from tests.rounds.conftest import (
     book_visit,
@@ -242,3 +244,10 @@ async def test_absorbable_windows_respect_capacity(client, world, db, app, clock
     )
     await db.rollback()
     assert {w.practitioner_id for w in windows} == {adjoint}
+
+
+def test_the_service_can_switch_the_second_search_off():
+    on = Planner(settings=RoundsSettings(osrm_url="")).params()
+    off = Planner(settings=RoundsSettings(osrm_url="", rounds_parallel_search=False)).params()
+    assert on.rival_first_solutions == ("LOCAL_CHEAPEST_INSERTION",)
+    assert off.rival_first_solutions == ()
