@@ -195,6 +195,7 @@ def solve_model(
         gls_lambda=params.gls_lambda,
         gls_reset_penalties=params.gls_reset_penalties,
         rivals=params.rival_first_solutions,
+        recombine_rounds=params.recombine_rounds,
     )
 
 

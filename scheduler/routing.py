@@ -46,6 +46,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from scheduler.portfolio import side_by_side
+from scheduler.recombine import recombine
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class RoutingSolution:
     notes: dict[str, float] = field(default_factory=dict)
     search: str = ""
     first_solution: str = ""
+    # Every distinct (vehicle, round) the search met, when asked to collect them.
+    routes_met: frozenset[tuple[int, tuple[int, ...]]] = frozenset()
 
 
 _FS = routing_enums_pb2.FirstSolutionStrategy
@@ -319,6 +322,7 @@ def solve_routing(
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
     rivals: Sequence[str] = (),
+    recombine_rounds: bool = True,
 ) -> RoutingSolution:
     """Solve a :class:`RoutingProblem` with OR-Tools; routes are customer indices.
 
@@ -337,14 +341,16 @@ def solve_routing(
     plan wins, the earlier strategy on a tie. On the 80-visit mornings one ILS
     run ends anywhere between 1 % and 10 % above PyVRP depending on the seed,
     and a run from another first solution seldom lands as badly on the same
-    morning (benchmarks/RESULTS.md).
+    morning (benchmarks/RESULTS.md). With ``recombine_rounds`` the ILS runs
+    keep the rounds they meet and the best plan made of them all wins
+    (:mod:`scheduler.recombine`).
     """
     search = resolved_search(problem, metaheuristic)
     common = {"seed": seed, "first_solution": first_solution}
     if search == "ils":
         started = time.perf_counter()
         strategies = tuple(dict.fromkeys((first_solution, *rivals)))
-        fresh = _race(problem, time_limit_s, work_limit, seed, strategies)
+        fresh = _race(problem, time_limit_s, work_limit, seed, strategies, recombine_rounds)
         if not initial_routes:
             return replace(fresh, wall_time_s=time.perf_counter() - started)
         left = max(0.2 * time_limit_s, time_limit_s - (time.perf_counter() - started))
@@ -364,24 +370,48 @@ def solve_routing(
     )
 
 
+#: Share of an ILS solve's time limit kept to recombine the rounds its searches
+#: met (scheduler.recombine); the searches get the rest, and the recombination
+#: whatever of the limit they left.
+RECOMBINE_SHARE = 0.15
+
+
 def _race(
     problem: RoutingProblem,
     time_limit_s: float,
     work_limit: int | None,
     seed: int,
     strategies: Sequence[str],
+    recombine_rounds: bool,
 ) -> RoutingSolution:
-    """ILS from each first-solution strategy, side by side; the cheapest found plan."""
+    """ILS from each first-solution strategy, side by side, then their rounds recombined."""
+    started = time.perf_counter()
+    search_limit = time_limit_s * (1 - RECOMBINE_SHARE) if recombine_rounds else time_limit_s
     calls = [
         partial(
-            _solve_once, problem, time_limit_s, work_limit, "ils", None, seed=seed, first_solution=s
+            _solve_once,
+            problem,
+            search_limit,
+            work_limit,
+            "ils",
+            None,
+            seed=seed,
+            first_solution=s,
+            collect=recombine_rounds,
         )
         for s in strategies
     ]
     # A worker's own time limit bounds it; the margin covers a cold pool's start.
     results = [r for r in side_by_side(calls, timeout_s=time_limit_s + 30.0) if r is not None]
     found = [r for r in results if r.found]
-    return min(found, key=lambda r: r.objective) if found else results[0]
+    if not found:
+        return replace(results[0], routes_met=frozenset())
+    best = min(found, key=lambda r: r.objective)
+    if recombine_rounds:
+        met = frozenset().union(*(r.routes_met for r in found))
+        left = time_limit_s - (time.perf_counter() - started)
+        best = recombine(problem, met, best, time_limit_s=max(0.05, left))
+    return replace(best, routes_met=frozenset())
 
 
 def _solve_once(
@@ -395,8 +425,13 @@ def _solve_once(
     first_solution: str,
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
+    collect: bool = False,
 ) -> RoutingSolution:
-    """One OR-Tools solve with one search, from scratch or from ``initial_routes``."""
+    """One OR-Tools solve with one search, from scratch or from ``initial_routes``.
+
+    ``collect`` records every distinct round of every solution the search
+    accepts (:attr:`RoutingSolution.routes_met`).
+    """
     started = time.perf_counter()
     perm = _permutation(problem, seed)
     pos = _inverse(perm)
@@ -421,6 +456,9 @@ def _solve_once(
         # A search that accepts no new solution (a one-visit round) still
         # branches; bounding branches too keeps every stop deterministic.
         routing.AddSearchMonitor(routing.solver().BranchesLimit(50 * int(work_limit)))
+    met: set[tuple[int, tuple[int, ...]]] = set()
+    if collect:
+        routing.AddAtSolutionCallback(partial(_record_routes, routing, manager, perm, problem, met))
     if initial_routes:
         model_routes = [
             [manager.NodeToIndex(pos[problem.num_depots + c]) for c in r] for r in initial_routes
@@ -473,7 +511,26 @@ def _solve_once(
         stopped_by,
         search=search,
         first_solution=first_solution,
+        routes_met=frozenset(met),
     )
+
+
+def _record_routes(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    perm: list[int],
+    problem: RoutingProblem,
+    met: set[tuple[int, tuple[int, ...]]],
+) -> None:
+    """At-solution callback: add the current solution's non-empty rounds to ``met``."""
+    for v in range(len(problem.vehicles)):
+        index = routing.NextVar(routing.Start(v)).Value()
+        route = []
+        while not routing.IsEnd(index):
+            route.append(perm[manager.IndexToNode(index)] - problem.num_depots)
+            index = routing.NextVar(index).Value()
+        if route:
+            met.add((v, tuple(route)))
 
 
 def _search_name(metaheuristic: str) -> str:
