@@ -227,12 +227,13 @@ class Parameters:
     time_limit_s: float = 2.0
     seed: int = 0
     work_limit: int | None = None
-    # Measured on 2026-12-01 (benchmarks/RESULTS.md): ILS accepts 55,000-75,000 / n
-    # solutions a second on 24-80 visit mornings, GLS 16,000-18,000 / n on 10-16 visits.
-    # These rates spend the budget in 27-37 % of the limit there, so on a machine up to
-    # ~2.5x slower or busier the budget, not the clock, still ends the search (and cools
-    # ILS's annealing) and the same seed gives the same plan.
-    work_rate: int = 20_000
+    # Measured (benchmarks/RESULTS.md): ILS accepts 55,000-75,000 / n solutions a
+    # second on 24-80 visit mornings on the faster of our machines, 28,000-33,000 / n on
+    # the slower (stop 14); GLS 16,000-18,000 / n on 10-16 visits. 16,000 spends the
+    # budget in 21-29 % of the limit on the one, 48-58 % on the other, inside the 85 %
+    # the searches get (the rest recombines their rounds), so the budget, not the
+    # clock, ends the search (and cools ILS's annealing) and a seed gives one plan.
+    work_rate: int = 16_000
     gls_work_rate: int = 6_000
     deterministic: bool = True
     window_width: int = 60

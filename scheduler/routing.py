@@ -16,7 +16,9 @@ and keeps the cheaper result. GLS remains for problems with fewer visits than
 twice the vehicles: OR-Tools 9.15's ruin step never returns when there are
 fewer visits than vehicles.
 ILS may race *rivals*: the same search from other first solutions, each in a
-worker process (:mod:`scheduler.portfolio`); the cheapest plan wins.
+worker process (:mod:`scheduler.portfolio`). Each search records the rounds it
+meets, and the result is the cheapest plan made of them all
+(:mod:`scheduler.recombine`), never worse than the best search's own.
 
 Determinism: OR-Tools' local search is deterministic for a given model, but a
 wall-clock time limit cuts it at a machine-dependent point. The search is
@@ -28,7 +30,9 @@ solution limit)``. Accepted solutions come fastest early on, so whenever the
 budget runs out before the clock (it is sized to, at about a third of the
 limit on an idle machine) the solution count drives the cooling too.
 The seed permutes the customers' order in the model, which changes insertion
-and neighbourhood tie-breaks, hence the search trajectory.
+and neighbourhood tie-breaks, hence the search trajectory. The recombination
+solves its MIP to optimality (a capped solve is logged), so the same rounds
+give the same plan.
 """
 
 from __future__ import annotations
