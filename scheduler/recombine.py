@@ -63,10 +63,11 @@ def recombine(
     """The cheapest plan of ``rounds`` (with ``incumbent``'s), or ``incumbent`` itself.
 
     For each vehicle and set of customers only the cheapest order is kept.
-    CBC solves the set-partitioning MIP to optimality (0.06–0.8 s on the
-    80-visit mornings, where CP-SAT took 0.9–1.8 s), so the same rounds give
-    the same plan; ``time_limit_s`` (model building included) only caps it,
-    and a capped solve keeps the incumbent unless it found a cheaper plan.
+    CBC solves the set-partitioning MIP to optimality, usually in 0.06–0.8 s
+    on the 80-visit mornings (CP-SAT took 0.9–1.8 s), so the same rounds give
+    the same plan. ``time_limit_s`` (model building included) caps it: some
+    pools from short searches took CBC 9 s. A capped solve's plan is kept
+    only if it is cheaper than the incumbent.
     """
     started = time.perf_counter()
     own = {(v, tuple(r)) for v, r in enumerate(incumbent.routes) if r}
@@ -87,7 +88,6 @@ def recombine(
     for used in per_vehicle:
         solver.Add(sum(used) <= 1)
     objective = solver.Objective()
-    constant = 0
     for var, (_, _, cost) in zip(chosen, columns, strict=True):
         objective.SetCoefficient(var, cost)
     for k, covering in enumerate(per_customer):
@@ -95,9 +95,9 @@ def recombine(
         if penalty is None:
             solver.Add(sum(covering) == 1)
             continue
-        # Dropping k costs its penalty: penalty × (1 − covered), the constant kept aside
-        # so that a 10⁸ promise nobody can serve does not swamp the MIP's tolerances.
-        constant += penalty
+        # Dropping k costs penalty × (1 − covered): each round covering k is credited
+        # the penalty instead, and the constant stays out of the MIP, so that a 10⁸
+        # promise nobody can serve does not swamp its tolerances.
         if covering:
             solver.Add(sum(covering) <= 1)
             for var in covering:

@@ -27,12 +27,12 @@ solutions, see :meth:`Parameters.effective_work_limit`) and the time limit is
 only a safety cap; :attr:`RoutingSolution.stopped_by` says which one fired.
 ILS cools its annealing temperature by ``max(elapsed / time limit, solutions /
 solution limit)``. Accepted solutions come fastest early on, so whenever the
-budget runs out before the clock (it is sized to, at about a third of the
-limit on an idle machine) the solution count drives the cooling too.
+budget runs out before the clock (it is sized to, in a quarter to a half of
+the limit on an idle machine) the solution count drives the cooling too.
 The seed permutes the customers' order in the model, which changes insertion
 and neighbourhood tie-breaks, hence the search trajectory. The recombination
-solves its MIP to optimality (a capped solve is logged), so the same rounds
-give the same plan.
+solves its MIP to optimality, so the same rounds give the same plan, unless
+the time left cuts it (logged; seen only on some 80-visit mornings).
 """
 
 from __future__ import annotations
