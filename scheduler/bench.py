@@ -71,7 +71,7 @@ def pyvrp_on(model: RoundsModel) -> dict[str, Any]:
         "pyvrp_distance": _travel_minutes(model.problem, ref),
         "pyvrp_objective": ref.objective,
         "pyvrp_dropped": [model.visits[c].id for c in ref.dropped],
-        "pyvrp_dropped_penalty": _penalty(model.problem, ref),
+        "pyvrp_dropped_penalty": model.problem.drop_penalty(ref.dropped),
     }
 
 
@@ -117,7 +117,7 @@ def bench_cpts(
         "time_s": round(sol.wall_time_s, 3),
         "routes": [[int(model.visits[c].id[1:]) for c in r] for r in sol.routes if r],
         "dropped": [model.visits[c].id for c in sol.dropped],
-        "dropped_penalty": _penalty(model.problem, sol),
+        "dropped_penalty": model.problem.drop_penalty(sol.dropped),
     }
     if reference:
         out |= pyvrp_on(model)
@@ -131,10 +131,6 @@ def routing_cost_gap(ours: int, reference: int, reference_penalty: int) -> float
     """``ours`` against ``reference`` in % of the reference's cost net of its drop penalties."""
     net = reference - reference_penalty
     return round(100 * (ours - reference) / net, 3) if net > 0 else None
-
-
-def _penalty(problem: Any, sol: RoutingSolution) -> int:
-    return sum(problem.customers[k].penalty or 0 for k in sol.dropped)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -118,9 +118,8 @@ def recombine(
             routes[vehicle] = customers
     served = {k for r in routes for k in r}
     dropped = tuple(k for k in range(len(problem.customers)) if k not in served)
-    total = sum(round_cost(problem, v, r) for v, r in enumerate(routes) if r) + sum(
-        problem.customers[k].penalty or 0 for k in dropped
-    )
+    total = sum(round_cost(problem, v, r) for v, r in enumerate(routes) if r)
+    total += problem.drop_penalty(dropped)
     if total >= incumbent.objective:
         return incumbent
     logger.debug("recombined %d rounds: %d -> %d", len(columns), incumbent.objective, total)

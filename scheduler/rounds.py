@@ -106,7 +106,7 @@ def assemble(model: RoundsModel, sol: RoutingSolution) -> RoundsResult:
         DroppedVisit(model.visits[k].id, model.visits[k].urgency, drop_reason(model, k, loads))
         for k in sol.dropped
     )
-    penalty = sum(problem.customers[k].penalty or 0 for k in sol.dropped)
+    penalty = problem.drop_penalty(sol.dropped)
     objective = {
         "travel": travel_s,
         "continuity": continuity,

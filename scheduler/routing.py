@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -108,6 +108,10 @@ class RoutingProblem:
     def num_points(self) -> int:
         """Depots plus customers."""
         return self.num_depots + len(self.customers)
+
+    def drop_penalty(self, dropped: Iterable[int]) -> int:
+        """What leaving the ``dropped`` customers unserved costs in the objective."""
+        return sum(self.customers[k].penalty or 0 for k in dropped)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ PCI, LCI = "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION"
 
 def _plan_cost(problem: RoutingProblem, routes, dropped) -> int:  # noqa: ANN001
     rounds = sum(round_cost(problem, v, r) for v, r in enumerate(routes) if r)
-    return rounds + sum(problem.customers[k].penalty or 0 for k in dropped)
+    return rounds + problem.drop_penalty(dropped)
 
 
 def test_a_rounds_cost_is_its_share_of_the_solvers_objective():
