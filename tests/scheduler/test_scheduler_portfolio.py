@@ -65,7 +65,14 @@ def test_a_worker_that_never_answers_is_given_up():
 
 def test_the_race_keeps_the_cheaper_search_and_says_which_won():
     problem = build_rounds_model(morning(40, 11, 5), Parameters(seed=5)).problem
-    common = {"time_limit_s": 30.0, "work_limit": 150, "seed": 5, "metaheuristic": "ils"}
+    # The race alone: recombination is tested in test_scheduler_recombine.
+    common = {
+        "time_limit_s": 30.0,
+        "work_limit": 150,
+        "seed": 5,
+        "metaheuristic": "ils",
+        "recombine_rounds": False,
+    }
     alone = {fs: solve_routing(problem, first_solution=fs, **common) for fs in (PCI, LCI)}
     # The two searches end on different plans on this morning: the race has a choice.
     assert alone[PCI].objective != alone[LCI].objective
@@ -80,7 +87,7 @@ def test_the_race_keeps_the_cheaper_search_and_says_which_won():
 
 def test_rounds_race_by_default_and_the_plan_checks_out():
     instance = morning(40, 11, 5)
-    params = Parameters(time_limit_s=30.0, work_limit=150, seed=5)
+    params = Parameters(time_limit_s=30.0, work_limit=150, seed=5, recombine_rounds=False)
     raced = solve_rounds(instance, params)
     check_rounds(instance, raced, params)
     alone = [
