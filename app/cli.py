@@ -7,6 +7,8 @@ import asyncio
 import datetime as dt
 import sys
 
+from pydantic import ValidationError
+
 from app.core.config import Settings
 from app.core.timeutil import PARIS
 
@@ -94,12 +96,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
     from app.core import migrate
+    from app.core.metrics import serve_worker_metrics
     from app.main import create_app
     from app.outbox.runner import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings(args)
     migrate.upgrade(settings.database_url)
+    serve_worker_metrics(settings.worker_metrics_port)
     done = asyncio.run(run_worker(create_app(settings), once=args.once))
     if args.once:
         print(f"{done} messages traités.")
@@ -143,7 +147,15 @@ def main(argv: list[str] | None = None) -> int:
         index = argv.index("bench")
         return cmd_bench(parser.parse_args(argv[: index + 1]), argv[index + 1 :])
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValidationError as exc:  # a setting refused at start: say which, no traceback
+        for error in exc.errors():
+            print(
+                f"Configuration refusée : {error['msg'].removeprefix('Value error, ')}",
+                file=sys.stderr,
+            )
+        return 2
 
 
 if __name__ == "__main__":

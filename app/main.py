@@ -16,6 +16,7 @@ from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
 from app.core.handlers import install_json_handlers
+from app.core.observability import install as install_observability
 from app.core.security import TokenSigner, configure_hashing
 
 # Each domain package contributes `router.py` (its routes) and, when it needs state on
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
+    install_observability(app, settings)
     return app
