@@ -19,13 +19,12 @@ import uuid
 from functools import lru_cache
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import func, select, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
 from app.core.config import Settings
-from app.core.errors import Forbidden, Unauthorized
 from app.core.logging import configure_logging, request_id
 from app.core.migrate import alembic_config
 
@@ -137,22 +136,28 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _check_metrics_access(request: Request, settings: Settings) -> None:
+def _metrics_refusal(request: Request, settings: Settings) -> Response | None:
+    """A plain-text refusal (Prometheus shows it as is), or None when the scrape may go on."""
     token = settings.metrics_token.get_secret_value()
     if token:
         scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(
             supplied.strip().encode(), token.encode()
         ):
-            raise Unauthorized("Jeton des métriques (METRICS_TOKEN) absent ou invalide.")
-        return
-    if settings.environment == "production":
-        host = request.client.host if request.client else ""
-        if host not in _LOOPBACK:
-            raise Forbidden(
-                "Métriques réservées à la machine locale : définissez METRICS_TOKEN "
-                "pour les lire depuis le réseau."
+            return PlainTextResponse(
+                "Jeton des métriques (METRICS_TOKEN) absent ou invalide.\n",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
             )
+        return None
+    host = request.client.host if request.client else ""
+    if settings.environment == "production" and host not in _LOOPBACK:
+        return PlainTextResponse(
+            "Métriques réservées à la machine locale : définissez METRICS_TOKEN "
+            "pour les lire depuis le réseau.\n",
+            status_code=403,
+        )
+    return None
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -167,7 +172,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics_endpoint(request: Request) -> Response:
-        _check_metrics_access(request, settings)
+        refusal = _metrics_refusal(request, settings)
+        if refusal is not None:
+            return refusal
         body, content_type = metrics.exposition(await _outbox_snapshot(request.app))
         return Response(body, media_type=content_type)
 
