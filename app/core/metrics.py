@@ -23,6 +23,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     start_http_server,
 )
@@ -30,6 +31,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 PREFIX = "premier_recours"
+# The `_created` series only double the output; Prometheus detects resets on its own.
+disable_created_metrics()
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 if os.environ.get(MULTIPROC_ENV):
