@@ -31,20 +31,22 @@ _SYSTEM_LABEL = {
 }
 
 
+def _decode_json(body: bytes | str) -> Any:
+    """The parsed body, or a 400 (not JSON, or nested deeper than the parser's stack)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidResource("Le corps de la requête n'est pas du JSON valide.") from None
+    except RecursionError:
+        # Thousands of nested [ or { exhaust the parser's stack: a bad body, not a 500.
+        raise InvalidResource(
+            "Le corps de la requête est imbriqué trop profondément pour être lu."
+        ) from None
+
+
 def load_json_resource(body: bytes | str | Mapping[str, Any], resource_type: str) -> dict:
     """The body as a dict of the expected ``resourceType``, or a 400."""
-    if isinstance(body, bytes | str):
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidResource("Le corps de la requête n'est pas du JSON valide.") from None
-        except RecursionError:
-            # Thousands of nested [ or { exhaust the parser's stack: a bad body, not a 500.
-            raise InvalidResource(
-                "Le corps de la requête est imbriqué trop profondément pour être lu."
-            ) from None
-    else:
-        data = dict(body)
+    data = _decode_json(body) if isinstance(body, bytes | str) else dict(body)
     if not isinstance(data, dict):
         raise InvalidResource("Le corps de la requête doit être une ressource FHIR (objet JSON).")
     if data.get("resourceType") != resource_type:

@@ -233,3 +233,15 @@ def test_a_body_nested_beyond_reason_is_a_400(nested):
         parse_regulator(body)
     assert info.value.status_code == 400
     assert "imbriqué" in info.value.diagnostics
+
+
+def test_extensions_nested_past_the_validators_stack_are_a_400():
+    """Shallow enough for the JSON parser, too deep for the FHIR models' recursion."""
+    depth = 300
+    nested = '{"url": "https://x.test", "extension": [' * depth
+    nested += '{"url": "https://y.test", "valueString": "z"}' + "]}" * depth
+    body = '{"resourceType": "Practitioner", "active": true, "extension": [' + nested + "]}"
+    with pytest.raises(InvalidResource) as info:
+        parse_regulator(body)
+    assert info.value.status_code == 400
+    assert "FHIR R4" in info.value.diagnostics
