@@ -35,6 +35,7 @@ from app.sas.profiles import (
     PROFILE_PRACTITIONER_ROLE,
     PROFILE_SCHEDULE,
     PROFILE_SLOT,
+    SLOT_INSTANT_RE,
     SLOT_TYPES,
     SYSTEM_ACT_CODE,
     SYSTEM_APPOINTMENT_TYPE,
@@ -122,6 +123,12 @@ def check_slot(slot: Resource) -> list[str]:
     if slot.get("status") != "free":
         problems.append(f"{where}: status doit être free")
     bounds = [_aware(slot.get(name)) for name in ("start", "end")]
+    for name in ("start", "end"):
+        if not SLOT_INSTANT_RE.fullmatch(str(slot.get(name) or "")):
+            problems.append(
+                f"{where}: {name} au format AAAA-MM-JJThh:mm:ss.SSS+hh:mm attendu "
+                f"({slot.get(name)!r})"
+            )
     if None in bounds:
         problems.append(f"{where}: start et end avec fuseau horaire attendus")
     elif bounds[0] >= bounds[1]:
