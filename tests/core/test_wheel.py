@@ -26,6 +26,8 @@ import pytest
 
 from tests.web.server import fresh_database, query, run_async
 
+pytestmark = pytest.mark.wheel  # part of the normal suite; `-m "not wheel"` for a quick run
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo"
 # Not copied to the build folder: environments, caches and earlier build output.
