@@ -18,6 +18,7 @@ from app.core.db import SessionDep, make_engine, make_sessionmaker
 from app.core.handlers import install_json_handlers
 from app.core.observability import install as install_observability
 from app.core.security import TokenSigner, configure_hashing
+from app.web.docs import install_docs
 
 # Each domain package contributes `router.py` (its routes) and, when it needs state on
 # the app (clients, providers, templates), `wiring.py` with `setup(app, settings)`.
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     # Domains append async callables taking the app (clients to open and close).
@@ -98,4 +101,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
     install_observability(app, settings)
+    install_docs(app)
     return app
