@@ -26,6 +26,7 @@ DOMAINS = (
     "patients",
     "requests",
     "appointments",
+    "agenda",
     "audit",
     "outbox",
     "rounds",

@@ -43,12 +43,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from scheduler import portfolio
 from scheduler.portfolio import side_by_side
 from scheduler.recombine import recombine
 
@@ -265,7 +267,7 @@ def resolved_search(problem: RoutingProblem, search: str) -> str:
     return "gls" if search == "ils" and not ils_applicable(problem) else search
 
 
-def add_iterated_local_search(params: object) -> None:
+def add_iterated_local_search(params: Any) -> None:
     """SISR ruin, cheapest-insertion recreate, descent, annealing with scaled temperatures."""
     params.use_iterated_local_search = True
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
@@ -291,7 +293,7 @@ def search_parameters(
     metaheuristic: str,
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
-) -> object:
+) -> Any:
     """Insertion first solution, then ILS or guided local search under a solution limit.
 
     ``metaheuristic`` is one of :data:`SEARCHES`. ``gls_lambda`` is GLS's
@@ -354,7 +356,6 @@ def solve_routing(
     (:mod:`scheduler.recombine`).
     """
     search = resolved_search(problem, metaheuristic)
-    common = {"seed": seed, "first_solution": first_solution}
     if search == "ils":
         started = time.perf_counter()
         strategies = tuple(dict.fromkeys((first_solution, *rivals)))
@@ -362,7 +363,9 @@ def solve_routing(
         if not initial_routes:
             return replace(fresh, wall_time_s=time.perf_counter() - started)
         left = max(0.2 * time_limit_s, time_limit_s - (time.perf_counter() - started))
-        warm = _solve_once(problem, left, None, "descent", initial_routes, **common)
+        warm = _solve_once(
+            problem, left, None, "descent", initial_routes, seed=seed, first_solution=first_solution
+        )
         candidates = [c for c in (fresh, warm) if c.found]
         best = min(candidates, key=lambda c: c.objective) if candidates else fresh
         return replace(best, wall_time_s=time.perf_counter() - started)
@@ -374,7 +377,8 @@ def solve_routing(
         initial_routes,
         gls_lambda=gls_lambda,
         gls_reset_penalties=gls_reset_penalties,
-        **common,
+        seed=seed,
+        first_solution=first_solution,
     )
 
 
@@ -382,6 +386,15 @@ def solve_routing(
 #: met (scheduler.recombine); the searches get the rest, and the recombination
 #: whatever of the limit they left.
 RECOMBINE_SHARE = 0.15
+
+
+def _solver_ready() -> bool:
+    return True
+
+
+def warm_up(workers: int = 2) -> None:
+    """Start the race's worker processes with this solver imported, before anything is timed."""
+    portfolio.warm_up(_solver_ready, workers)
 
 
 def _race(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from scheduler import SessionKind as Kind
 from scheduler.results import RoundsResult, Route, Stop
 
 DAY_MINUTES = 24 * 60
+_Row = TypeVar("_Row", Patient, CareRequest)
 KINDS = {
     SessionKind.home_visit: Kind.HOME_VISIT,
     SessionKind.teleconsultation: Kind.TELECONSULTATION,
@@ -270,7 +272,7 @@ async def _practitioners(session: AsyncSession, ids: Iterable[int]) -> dict[int,
     return {p.id: p for p in rows.all()}
 
 
-async def _by_id(session: AsyncSession, model: type, ids: set[int]) -> dict:
+async def _by_id(session: AsyncSession, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
     if not ids:
         return {}
     rows = await session.scalars(select(model).where(model.id.in_(ids)))

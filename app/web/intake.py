@@ -23,8 +23,8 @@ from app.requests.schemas import RequestIn
 from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
+from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
-from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
 
 router = APIRouter(include_in_schema=False)
