@@ -36,7 +36,7 @@ async def _masked(
     report = await indicators_service.compute(
         session=session, span=span, tariffs=request.app.state.tariffs
     )
-    return export.mask_report(report)
+    return export.mask_report(report.as_dict())
 
 
 @router.get("/api/indicators", dependencies=[require_roles(*READERS)])
