@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from scheduler.routing import RoutingProblem, RoutingSolution
+from scheduler.vrp import RoutingProblem, RoutingSolution
 
 FORBIDDEN = 10**10
 
