@@ -23,7 +23,7 @@ from app.core.timeutil import PARIS, day_bounds
 from app.patients import service as patients_service
 from app.patients.schemas import PatientOut, PatientSummary
 from app.practitioners import service as practitioners_service
-from app.practitioners.dependencies import own_or_roster
+from app.practitioners.access import own_or_roster
 from app.practitioners.schemas import AbsenceIn, AbsenceOut
 
 practitioners = APIRouter(prefix="/api/practitioners", tags=["practitioners"])

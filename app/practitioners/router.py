@@ -12,7 +12,7 @@ from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS, day_bounds
 from app.practitioners import service as practitioners_service
-from app.practitioners.dependencies import ROSTER, own_or_roster
+from app.practitioners.access import ROSTER, own_or_roster
 from app.practitioners.schemas import (
     PractitionerIn,
     PractitionerOut,
