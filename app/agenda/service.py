@@ -122,7 +122,7 @@ async def add_absence(
     """Record an absence, refused while appointments are still held in it."""
     booked = await appointments_queries.active_between(
         session=session,
-        practitioner_id=practitioner.id,
+        practitioner_ids=[practitioner.id],
         start=aware(absence_in.start_at, PARIS),
         end=aware(absence_in.end_at, PARIS),
     )

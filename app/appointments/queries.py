@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,18 +12,24 @@ from app.appointments.models import ACTIVE_STATUSES, Appointment
 
 
 async def active_between(
-    *, session: AsyncSession, practitioner_id: int, start: dt.datetime, end: dt.datetime
+    *,
+    session: AsyncSession,
+    practitioner_ids: Collection[int],
+    start: dt.datetime,
+    end: dt.datetime,
 ) -> list[int]:
-    """Ids of the practitioner's appointments (booked or held) overlapping ``[start, end)``."""
+    """Ids of these practitioners' appointments (booked or held) overlapping ``[start, end)``."""
     return list(
         (
             await session.scalars(
-                select(Appointment.id).where(
-                    Appointment.practitioner_id == practitioner_id,
+                select(Appointment.id)
+                .where(
+                    Appointment.practitioner_id.in_(practitioner_ids),
                     Appointment.status.in_(ACTIVE_STATUSES),
                     Appointment.start_at < end,
                     Appointment.end_at > start,
                 )
+                .order_by(Appointment.id)
             )
         ).all()
     )
