@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,7 +15,7 @@ from app.core.timeutil import PARIS
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "demo", False):
         overrides["demo"] = True
     if getattr(args, "database_url", None):

@@ -28,6 +28,7 @@ DOMAINS = (
     "patients",
     "requests",
     "appointments",
+    "agenda",
     "audit",
     "outbox",
     "rounds",
