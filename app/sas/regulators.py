@@ -82,12 +82,12 @@ def _source(data: Json) -> str | None:
 
 def _type_codes(identifier: Json) -> set[str]:
     codings = (identifier.get("type") or {}).get("coding") or []
-    return {c.get("code") for c in codings if isinstance(c, Mapping)}
+    return {str(c.get("code")) for c in codings if isinstance(c, Mapping)}
 
 
 def _check_identifier_type(identifier: Json) -> None:
     """The two contradictory forms: a national id typed INTRN, a SAS technical id typed IDNPS."""
-    system = identifier.get("system")
+    system = str(identifier.get("system") or "")
     wrong = _CONTRADICTORY_TYPE.get(system)
     if wrong is not None and wrong in _type_codes(identifier):
         raise ProfileViolation(
