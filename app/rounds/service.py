@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 
 def default_planner(settings: RoundsSettings | None = None) -> Planner:
-    """A planner for callers without the app (offline travel unless OSRM_URL is set)."""
+    """A planner for callers without the app: the given section, else the defaults (offline)."""
     return Planner.from_settings(settings or RoundsSettings())
 
 
@@ -519,7 +519,7 @@ async def absorbable_home_visit_windows(
 
     Every promise already made stays kept; the GP's capacity is respected.
     Pass ``planner=app.state.rounds_planner`` when you have the app, else the
-    ``settings`` (or the environment) choose the travel times.
+    ``settings`` (or the defaults: offline haversine) choose the travel times.
     """
     planner = planner or default_planner(settings)
     wanted = set(practitioner_ids)
