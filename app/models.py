@@ -20,6 +20,7 @@ DOMAINS_WITH_MODELS = (
     "gp",
     "orientation",
     "indicators",
+    "territory",
 )
 
 for _domain in DOMAINS_WITH_MODELS:

@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.billing import TariffTable
 from app.appointments.models import Appointment, AppointmentStatus, Origin
 from app.core.errors import InvalidInput
-from app.core.territory import BIEVRE
 from app.core.timeutil import PARIS, at
 from app.orientation.models import CaseStatus, OrientationCase, OrientationEvent
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest, Channel, RequestStatus
+from app.territory import service as territory
 
 SAS_TOPIC = "sas_appointment"
 MAX_DAYS = 366
@@ -133,7 +133,8 @@ async def _push_status(session: AsyncSession, appointment_ids: list[int]) -> dic
 async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) -> dict[str, Any]:
     """Every indicator over the period, as raw counts (mask them before showing them)."""
     start_at, end_at = span.start_at, span.end_at
-    communes = {c.insee: c for c in BIEVRE}
+    territory_communes = await territory.communes(session)
+    communes = {c.insee: c for c in territory_communes}
 
     def commune_of(insee: str | None) -> str:
         return insee if insee in communes else OTHER_COMMUNE
@@ -307,7 +308,7 @@ async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) 
     snp_amount = tariffs.amount("SNP") * snp
     return {
         "period": {"from": span.start.isoformat(), "to": span.end.isoformat()},
-        "population": sum(c.population for c in BIEVRE),
+        "population": territory_communes.population,
         "professionals": {
             "titular": sum(1 for s in status_of.values() if s == PractitionerStatus.titular),
             "adjoint": sum(1 for s in status_of.values() if s == PractitionerStatus.adjoint),

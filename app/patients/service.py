@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Role, User
 from app.appointments.models import Appointment
 from app.audit import service as audit_service
-from app.core import territory
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import Patient
 from app.patients.schemas import PatientIn, PatientUpdate
+from app.territory import service as territory
 
 
 def search_key(family_name: str, given_name: str) -> str:
@@ -65,7 +65,7 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
             duplicates=[p.id for p in duplicates],
         )
     data = patient_in.model_dump(exclude={"confirm_duplicate"})
-    _fill_coordinates(data)
+    _fill_coordinates(data, await territory.communes(session))
     patient = Patient(**data, search_name=search_key(patient_in.family_name, patient_in.given_name))
     session.add(patient)
     await session.flush()
@@ -80,11 +80,11 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
     return patient
 
 
-def _fill_coordinates(data: dict) -> None:
+def _fill_coordinates(data: dict, communes: territory.Communes) -> None:
     """Without geocoding, a patient is placed at their commune's centre."""
     if data.get("latitude") is not None and data.get("longitude") is not None:
         return
-    commune = territory.find_commune(insee=data.get("commune_insee"), name=data.get("commune"))
+    commune = communes.find(insee=data.get("commune_insee"), name=data.get("commune"))
     if commune is not None:
         data["latitude"], data["longitude"] = commune.latitude, commune.longitude
         data["commune_insee"] = data.get("commune_insee") or commune.insee
