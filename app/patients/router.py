@@ -43,7 +43,16 @@ async def search_patients(
     )
 
 
-@router.get("/{patient_id}", response_model=PatientOut)
+@router.get(
+    "/{patient_id}",
+    response_model=PatientOut,
+    dependencies=[
+        require_roles(
+            *Role,
+            own="médecin : les patients qu'il a reçus ; régulateur SAS : ceux qu'il a adressés",
+        )
+    ],
+)
 async def get_patient(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
     return await patients_service.get(session=session, patient_id=patient_id, actor=user)
 

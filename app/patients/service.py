@@ -53,16 +53,17 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
         )
         return patient
     if patient_in.nir and any(p.nir == patient_in.nir for p in duplicates):
+        same_nir = [p for p in duplicates if p.nir == patient_in.nir]
         raise Conflict(
             "Un patient avec ce NIR existe déjà.",
             field="nir",
-            duplicates=[p.id for p in duplicates if p.nir == patient_in.nir],
+            duplicates=_candidates(same_nir),
         )
     if duplicates and not patient_in.confirm_duplicate:
         raise Conflict(
             "Doublon probable : un patient avec le même nom et la même date de naissance "
             "(ou le même téléphone) existe déjà. Vérifiez, ou confirmez la création.",
-            duplicates=[p.id for p in duplicates],
+            duplicates=_candidates(duplicates),
         )
     data = patient_in.model_dump(exclude={"confirm_duplicate"})
     _fill_coordinates(data, await territory.communes(session))
@@ -78,6 +79,20 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
         patient_id=patient.id,
     )
     return patient
+
+
+def _candidates(patients: Sequence[Patient]) -> list[dict]:
+    """What a 409 shows of each probable duplicate: enough to recognise them, as a search would."""
+    return [
+        {
+            "id": p.id,
+            "family_name": p.family_name,
+            "given_name": p.given_name,
+            "birth_date": p.birth_date.isoformat(),
+            "commune": p.commune,
+        }
+        for p in patients
+    ]
 
 
 def _fill_coordinates(data: dict, communes: territory.Communes) -> None:

@@ -13,7 +13,7 @@ from app.appointments import service as appointments_service
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.errors import Forbidden
-from app.core.timeutil import PARIS, day_bounds
+from app.core.timeutil import PARIS, day_bounds, in_paris
 from app.practitioners import agenda as agenda_service
 from app.practitioners import service as practitioners_service
 from app.practitioners.schemas import (
@@ -30,6 +30,7 @@ from app.practitioners.schemas import (
 router = APIRouter(prefix="/api/practitioners", tags=["practitioners"])
 
 ROSTER = (Role.coordinator, Role.admin)
+OWN = require_roles(*ROSTER, Role.practitioner, own="médecin : ses propres vacations")
 
 
 def _out(practitioner: Any) -> PractitionerOut:
@@ -85,7 +86,9 @@ async def list_sessions(
     )
 
 
-@router.post("/{practitioner_id}/sessions", response_model=SessionOut, status_code=201)
+@router.post(
+    "/{practitioner_id}/sessions", response_model=SessionOut, status_code=201, dependencies=[OWN]
+)
 async def add_session(
     practitioner_id: int, session_in: SessionIn, session: SessionDep, user: CurrentUser
 ) -> Any:
@@ -96,7 +99,12 @@ async def add_session(
     )
 
 
-@router.post("/{practitioner_id}/templates", response_model=SessionTemplateOut, status_code=201)
+@router.post(
+    "/{practitioner_id}/templates",
+    response_model=SessionTemplateOut,
+    status_code=201,
+    dependencies=[OWN],
+)
 async def add_template(
     practitioner_id: int,
     template_in: SessionTemplateIn,
@@ -116,7 +124,9 @@ async def add_template(
     )
 
 
-@router.post("/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201)
+@router.post(
+    "/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201, dependencies=[OWN]
+)
 async def add_absence(
     practitioner_id: int, absence_in: AbsenceIn, session: SessionDep, user: CurrentUser
 ) -> Any:
@@ -127,7 +137,10 @@ async def add_absence(
     )
 
 
-@router.get("/{practitioner_id}/agenda")
+@router.get(
+    "/{practitioner_id}/agenda",
+    dependencies=[require_roles(*STAFF, Role.practitioner, own="médecin : son propre agenda")],
+)
 async def get_agenda(
     practitioner_id: int,
     session: SessionDep,
@@ -137,14 +150,14 @@ async def get_agenda(
 ) -> Any:
     if user.role == Role.practitioner and user.practitioner_id != practitioner_id:
         raise Forbidden("Un médecin ne peut consulter que son propre agenda.")
-    if user.role not in (*STAFF, Role.practitioner):
-        raise Forbidden("Votre rôle ne permet pas de consulter les agendas.")
     practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
-    return await agenda_service.day(
-        session=session,
-        practitioner=practitioner,
-        date=date or now.astimezone(PARIS).date(),
-        actor=user,
+    return in_paris(
+        await agenda_service.day(
+            session=session,
+            practitioner=practitioner,
+            date=date or now.astimezone(PARIS).date(),
+            actor=user,
+        )
     )
 
 
@@ -164,7 +177,9 @@ async def free_slots(
         end=day_bounds(first + dt.timedelta(days=days - 1))[1],
         now=now,
     )
-    return [
-        {"session_id": duty.id, "start_at": start, "end_at": end, "open_to_sas": duty.open_to_sas}
-        for duty, start, end in slots
-    ]
+    return in_paris(
+        [
+            {"session_id": d.id, "start_at": start, "end_at": end, "open_to_sas": d.open_to_sas}
+            for d, start, end in slots
+        ]
+    )

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +35,7 @@ from app.rounds.instance import (
     load_day,
     minutes,
     routes_of,
+    visit_key,
 )
 from app.rounds.models import RoundRoute, RoundRun, RunStatus, RunTrigger
 from app.rounds.planner import Planner
@@ -126,6 +128,8 @@ async def run_day(
     digest = fingerprint(day.instance, delays, params)
     if skip_if_unchanged and day.run is not None and day.run.fingerprint == digest:
         return None
+    # The run's own times: it starts now (the platform's clock) and lasts what it lasts.
+    started = time.monotonic()
     run = RoundRun(
         date=date,
         trigger=trigger,
@@ -148,7 +152,7 @@ async def run_day(
         logger.exception("rounds run %s for %s failed", run.id, date)
         run.status = RunStatus.failed
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = now
+        run.finished_at = _finished(now, started)
         await session.flush()
         return run
     told = await _publish(session=session, run=run, day=day, result=result, planner=planner)
@@ -167,9 +171,14 @@ async def run_day(
     )
     run.fingerprint = fingerprint(after, delays, params)
     run.status = RunStatus.succeeded
-    run.finished_at = now
+    run.finished_at = _finished(now, started)
     await session.flush()
     return run
+
+
+def _finished(started_at: dt.datetime, started: float) -> dt.datetime:
+    """When the run ended: its start plus the time it really took (solver included)."""
+    return started_at + dt.timedelta(seconds=time.monotonic() - started)
 
 
 async def _publish(
@@ -231,8 +240,18 @@ async def _publish(
     ]
     run.renegotiate = [a for v in result.renegotiate if (a := appointment_of(v)) is not None]
     run.narrowed = narrowed
-    run.summary = plan.explain() or "Aucune visite à domicile ce jour."
+    run.summary = plan.explain(_names(day)) or "Aucune visite à domicile ce jour."
     return told
+
+
+def _names(day: DayData) -> dict[str, str]:
+    """The run summary names people: "Dr Martin : 1 visite — Odile Lambert 10:00–11:00"."""
+    names = {str(pid): p.display_name for pid, p in day.practitioners.items()}
+    for aid, appointment in day.appointments.items():
+        patient = day.patients.get(appointment.patient_id)
+        if patient is not None:
+            names[visit_key(aid)] = f"{patient.given_name} {patient.family_name}"
+    return names
 
 
 def _narrow(appointment: Appointment, window: Window, date: dt.date, width: int) -> bool:

@@ -172,10 +172,13 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
             return RedirectResponse(f"/demandes/nouvelle?patient_id={patient.id}", status_code=303)
         except Conflict as exc:
             errors.add(exc.field or "", exc.message)
-            for pid in exc.extra.get("duplicates", []):
+            for candidate in exc.extra.get("duplicates", []):
                 duplicates.append(
                     await patients_service.get(
-                        session=session, patient_id=pid, actor=user, purpose="duplicate_check"
+                        session=session,
+                        patient_id=candidate["id"],
+                        actor=user,
+                        purpose="duplicate_check",
                     )
                 )
         except DomainError as exc:

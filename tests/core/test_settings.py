@@ -234,3 +234,19 @@ async def test_each_variable_reaches_its_user(
         assert intervals["orientation.sweep"] == 600
         # Root: the token lifetime.
         assert state.token_signer.lifetime_seconds == 33 * 60
+
+
+def test_a_dotenv_file_fills_the_sections_too(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    for name in ("ROUNDS_TIME_LIMIT_S", "ORIENTATION_SMTP_HOST", "SAS_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    env.write_text(
+        "ROUNDS_TIME_LIMIT_S=3.5\nORIENTATION_SMTP_HOST=smtp.invalid\nSAS_BASE_URL=http://sas\n",
+        encoding="utf-8",
+    )
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.rounds.rounds_time_limit_s == 3.5
+    assert settings.orientation.smtp_host == "smtp.invalid"
+    assert settings.sas.sas_base_url == "http://sas"
+    monkeypatch.setenv("ROUNDS_TIME_LIMIT_S", "4.5")  # the environment wins over the file
+    assert Settings(_env_file=env).rounds.rounds_time_limit_s == 4.5  # type: ignore[call-arg]
