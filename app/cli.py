@@ -78,10 +78,14 @@ async def _import_territory(settings: Settings, path: str) -> str:
             result = await territory.import_territory(session=session, data=data)
     finally:
         await engine.dispose()
+    notice = ""
+    if data.cpts.name != settings.cpts_name:
+        # The SMS and the SAS publish CPTS_NAME; say so when the file names another CPTS.
+        notice = f" Attention : CPTS_NAME vaut « {settings.cpts_name} »."
     return (
         f"Territoire « {data.cpts.name} » : {len(data.communes)} communes "
         f"({result.added} ajoutées, {result.updated} modifiées, {result.removed} retirées, "
-        f"{result.unchanged} inchangées)."
+        f"{result.unchanged} inchangées).{notice}"
     )
 
 

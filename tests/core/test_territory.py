@@ -93,6 +93,7 @@ async def test_import_command_loads_the_file_and_is_idempotent(
     assert await _cli(db, database_url, path) == 0
     out = capsys.readouterr().out
     assert "3 communes" in out and "1 ajoutées" in out and "3 retirées" in out
+    assert "Attention : CPTS_NAME" in out  # the file names another CPTS than the settings
     first = await _rows(db)
     assert set(first) == {"94016", "94038", "92071"}
     assert first["92071"] == ("Sceaux", "92330", 48.7786, 2.2906, 19679)

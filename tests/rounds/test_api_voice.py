@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from app.core.timeutil import PARIS, at
 from tests.rounds.conftest import book_visit, new_patient, new_request
 
 INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
@@ -87,3 +88,25 @@ async def test_a_run_names_people_and_has_real_times(client, world, db):
     finished = dt.datetime.fromisoformat(run["finished_at"])
     # The clock is frozen in tests: the gap is the run's own measured duration.
     assert dt.timedelta(0) < finished - started < dt.timedelta(seconds=run["time_limit_s"] + 30)
+
+
+async def test_an_instant_sent_in_utc_comes_back_in_paris_time(client, world, db, clock):
+    """Booked with ``…T13:00:00Z``: the appointment and its audit trail say 14:00+01:00."""
+    patient = await new_patient(db, "Roux")
+    request = await new_request(client, world.secretary, patient.id)
+    start = at(world.today, dt.time(14), PARIS).astimezone(dt.UTC)
+    response = await client.post(
+        "/api/appointments",
+        json={
+            "request_id": request["id"],
+            "practitioner_id": world.other_titular.id,
+            "start_at": start.isoformat().replace("+00:00", "Z"),
+        },
+        headers=world.secretary,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["start_at"] == f"{world.today}T14:00:00+01:00"
+    audit = await client.get(f"/api/audit/patients/{patient.id}", headers=world.coordinator)
+    found = _instants(audit.json(), "audit")
+    assert any(v == f"{world.today}T14:00:00+01:00" for _, v in found), found
+    assert all(v.endswith(PARIS_OFFSET) for _, v in found), found
