@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from typing import Any
 
 from app.core.config import Settings
 from app.core.timeutil import PARIS
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "demo", False):
         overrides["demo"] = True
     if getattr(args, "database_url", None):

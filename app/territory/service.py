@@ -179,8 +179,8 @@ _cache: dict[str, tuple[float, Communes]] = {}
 
 
 def _key(session: AsyncSession) -> str:
-    bind = session.bind
-    return str(bind.url) if bind is not None else ""
+    """The database the session reads (sessions are bound to an engine here)."""
+    return str(getattr(session.bind, "url", ""))
 
 
 def forget(session: AsyncSession | None = None) -> None:
