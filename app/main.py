@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.accounts.dependencies import document_roles
 from app.appointments.billing import TariffTable
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
@@ -103,4 +104,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _wire_domain(app, domain, settings)
     install_observability(app, settings)
     install_docs(app)
+    document_roles(app)
     return app

@@ -16,7 +16,7 @@ from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentSta
 from app.appointments.schemas import BookingIn, RescheduleIn
 from app.audit import service as audit_service
 from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.timeutil import PARIS, aware
+from app.core.timeutil import PARIS, aware, paris_iso
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
@@ -311,7 +311,7 @@ async def book(
         patient_id=appointment.patient_id,
         detail={
             "practitioner_id": practitioner.id,
-            "start_at": start_at.isoformat(),
+            "start_at": paris_iso(start_at),
             "kind": str(kind),
             "deadline_override_reason": appointment.deadline_override_reason,
         },
@@ -471,7 +471,7 @@ async def reschedule(
         entity_type="appointment",
         entity_id=appointment.id,
         patient_id=appointment.patient_id,
-        detail={"from": previous.isoformat(), "to": start_at.isoformat()},
+        detail={"from": paris_iso(previous), "to": paris_iso(start_at)},
     )
     await events.emit(
         session,

@@ -19,7 +19,7 @@ REMINDER_INTERVAL_S = 60
 def setup(app: FastAPI, settings: Settings) -> None:
     # Read here (not at import); the provider is built at startup from whatever is on
     # `app.state.telephony_settings` then, so a test may point it at the fake Twilio.
-    app.state.telephony_settings = TelephonySettings()
+    app.state.telephony_settings = settings.telephony
     app.state.telephony = None
 
     async def start(app: FastAPI) -> None:

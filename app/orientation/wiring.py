@@ -10,7 +10,6 @@ from app.appointments.models import AppointmentStatus
 from app.core.config import Settings
 from app.orientation import notifications
 from app.orientation import service as orientation_service
-from app.orientation.config import OrientationSettings
 from app.outbox.registry import register
 
 
@@ -26,7 +25,7 @@ async def enter_seen_patient(session: AsyncSession, event: AppointmentEvent) -> 
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    app.state.orientation_settings = OrientationSettings()
+    app.state.orientation_settings = settings.orientation
     jobs = getattr(app.state, "periodic_jobs", None)
     if jobs is None:
         jobs = app.state.periodic_jobs = []

@@ -170,7 +170,7 @@ async def _visit_options(
         if earliest >= DAY_MINUTES - 1 or (deadline is not None and deadline < earliest):
             continue
         home = next(iter(day.practitioners.values()))
-        lat, lon = location(patient, home)
+        lat, lon = location(patient, home, day.communes)
         visit = Visit(
             id=f"r{care_request.id}",
             lat=lat,
@@ -480,7 +480,7 @@ async def book_proposal(
         gp = day.practitioners.get(choice.practitioner_id) or await practitioners_service.get(
             session=session, practitioner_id=choice.practitioner_id
         )
-        lat, lon = location(patient, gp)
+        lat, lon = location(patient, gp, day.communes)
         probe = Visit(
             id=f"r{care_request.id}",
             lat=lat,

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.events import AppointmentEvent, EventKind
 from app.core.config import Settings
 from app.rounds import service as rounds_service
-from app.rounds.config import RoundsSettings
 from app.rounds.planner import Planner
 
 JOB_NAME = "rounds.optimise_before_session"
@@ -26,7 +25,7 @@ async def optimise_before_session_job(app: FastAPI) -> None:
 
 def setup(app: FastAPI, settings: Settings) -> None:
     # Read at startup, so a test may swap `app.state.rounds_settings` before the lifespan.
-    app.state.rounds_settings = RoundsSettings()
+    app.state.rounds_settings = settings.rounds
 
     async def start(app: FastAPI) -> None:
         planner = Planner.from_settings(

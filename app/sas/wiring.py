@@ -32,7 +32,7 @@ def configure(app: FastAPI, sas_settings: SasSettings) -> None:
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    configure(app, SasSettings())
+    configure(app, settings.sas)
     app.state.sas_client = None
 
     async def guard(session: AsyncSession, event: AppointmentEvent) -> None:
