@@ -183,7 +183,7 @@ async def test_another_territory_places_patients_in_its_communes(
         span=indicators_service.Period(clock().date(), clock().date()),
         tariffs=TariffTable(),
     )
-    assert report["population"] == sum(c["population"] for c in _demo_communes()) + 19679
+    assert report.population == sum(c["population"] for c in _demo_communes()) + 19679
 
 
 async def test_a_commune_outside_the_territory_gets_no_centre(app, client, world):
