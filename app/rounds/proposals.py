@@ -10,7 +10,6 @@ the GP's load of the day.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +22,9 @@ from app.core.errors import Conflict
 from app.core.timeutil import PARIS, WEEKDAYS_FR, day_bounds
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
+from app.practitioners.models import DutySession, Practitioner, SessionKind
 from app.requests import service as requests_service
-from app.requests.models import CareRequest, RequestStatus
+from app.requests.models import CareRequest
 from app.rounds import service as rounds_service
 from app.rounds.instance import (
     DAY_MINUTES,
@@ -87,17 +86,7 @@ def _slack_text(slack: int | None) -> str:
 
 def check_open(care_request: CareRequest) -> None:
     """Proposals and bookings only for a request still waiting for an appointment."""
-    if care_request.status == RequestStatus.redirected_15:
-        raise Conflict(
-            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être "
-            "proposé.",
-            code="redirected_15",
-        )
-    if care_request.status not in (RequestStatus.new, RequestStatus.unreachable):
-        raise Conflict(
-            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
-            code="request_not_open",
-        )
+    appointments_service.check_request_open(care_request)
 
 
 def _dates(care_request: CareRequest, now: dt.datetime, planner: Planner) -> list[dt.date]:
@@ -270,24 +259,17 @@ async def _slot_options(
     )
     if not slots:
         return []
+    # Every slot is bookable (``eligibility``): the people are only read for ranking.
     people = {
         p.id: p
         for p in (
             await session.scalars(
                 select(Practitioner).where(
-                    Practitioner.id.in_({d.practitioner_id for d, _s, _e in slots}),
-                    Practitioner.active.is_(True),
+                    Practitioner.id.in_({d.practitioner_id for d, _s, _e in slots})
                 )
             )
         ).all()
     }
-    titular_sessions = await practitioners_service.list_sessions(
-        session=session,
-        practitioner_ids=[p.titular_id for p in people.values() if p.titular_id],
-        start=now,
-        end=end,
-    )
-    slots = [s for s in slots if _adjoint_ok(people.get(s[0].practitioner_id), s, titular_sessions)]
     wanted_language = language(patient)
     if wanted_language:
         speakers = [s for s in slots if wanted_language in people[s[0].practitioner_id].languages]
@@ -338,29 +320,6 @@ async def _slot_options(
             ),
         )
     return list(best.values())
-
-
-def _adjoint_ok(
-    gp: Practitioner | None,
-    slot: tuple[DutySession, dt.datetime, dt.datetime],
-    titular_sessions: Any,
-) -> bool:
-    """The booking rules' adjoint conditions, checked before proposing."""
-    if gp is None:
-        return False
-    if gp.status != PractitionerStatus.adjoint:
-        return True
-    day = slot[1].astimezone(PARIS).date()
-    if not (
-        gp.authorisation_start
-        and gp.authorisation_end
-        and gp.authorisation_start <= day <= gp.authorisation_end
-    ):
-        return False
-    return any(
-        t.practitioner_id == gp.titular_id and t.start_at < slot[2] and slot[1] < t.end_at
-        for t in titular_sessions
-    )
 
 
 async def _loads(
@@ -504,9 +463,13 @@ async def book_proposal(
                 "voici les options à jour.",
                 reason="round_changed",
             )
+    else:
+        duty = None
     try:
         appointment = await appointments_service.book(
             session=session,
+            care_request=care_request,
+            duty=duty,
             booking_in=BookingIn(
                 request_id=care_request.id,
                 practitioner_id=choice.practitioner_id,
