@@ -8,6 +8,7 @@ SNP ceiling once (:func:`snp_used_this_week`, by the appointments' start, Monday
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -192,11 +193,25 @@ async def price(
         practitioner_is_medecin_traitant=patient.medecin_traitant_id in (practitioner.id, under),
         patient_has_medecin_traitant=patient.medecin_traitant_status
         == MedecinTraitantStatus.declared,
-        snp_used_this_week=await snp_used_this_week(
-            session,
-            billed_under=under,
-            start_at=appointment.start_at,
-            exclude_appointment_id=appointment.id,
-        ),
+        snp_used_this_week=0,
     )
+    if _snp_ceiling_decides(facts, table):  # counted only when it can change the answer
+        facts = dataclasses.replace(
+            facts,
+            snp_used_this_week=await snp_used_this_week(
+                session,
+                billed_under=under,
+                start_at=appointment.start_at,
+                exclude_appointment_id=appointment.id,
+            ),
+        )
     return Priced(compute(facts, table), under)
+
+
+def _snp_ceiling_decides(facts: BillingFacts, table: TariffTable) -> bool:
+    """Whether every other SNP condition holds, so that the weekly ceiling decides."""
+    return bool(
+        facts.from_sas
+        and not facts.practitioner_is_medecin_traitant
+        and not (facts.referred_at and facts.care_at - facts.referred_at > table.snp_max_delay)
+    )

@@ -17,6 +17,7 @@ from app.appointments.schemas import BookingIn, RescheduleIn
 from app.audit import service as audit_service
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.timeutil import aware
+from app.patients import service as patients_service
 from app.patients.models import Patient
 from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
@@ -152,6 +153,21 @@ async def _apply_billing(
         appointment.teleconsultation_exception = "cpts_sans_medecin_traitant"
 
 
+async def load_request(
+    *, session: AsyncSession, request_id: int, actor: User
+) -> tuple[CareRequest, Patient]:
+    """The request locked for booking and its patient, read once (access checked, traced)."""
+    care_request = await session.scalar(
+        select(CareRequest).where(CareRequest.id == request_id).with_for_update()
+    )
+    if care_request is None:
+        raise NotFound(f"Demande n°{request_id} introuvable.")
+    patient = await patients_service.get(
+        session=session, patient_id=care_request.patient_id, actor=actor, purpose="read_request"
+    )
+    return care_request, patient
+
+
 async def book(
     *,
     session: AsyncSession,
@@ -160,17 +176,18 @@ async def book(
     ctx: BookingContext,
     origin: Origin | None = None,
     care_request: CareRequest | None = None,
+    patient: Patient | None = None,
     duty: DutySession | None = None,
 ) -> Appointment:
     """The one booking pipeline: request locked once, rules once, priced once, one event.
 
-    ``care_request`` (already read and locked by the caller) and ``duty`` (the covering
-    session, already locked) spare the proposal path a second read; ``origin`` says where
+    ``care_request`` and ``patient`` (from :func:`load_request`) and ``duty`` (the covering
+    session, already locked) spare a caller's second read; ``origin`` says where
     the booking comes from (``sas`` for the regulator's SAS page).
     """
     if care_request is None:
-        care_request = await requests_service.get(
-            session=session, request_id=booking_in.request_id, actor=actor, lock=True
+        care_request, patient = await load_request(
+            session=session, request_id=booking_in.request_id, actor=actor
         )
     check_request_open(care_request)
     origin = _check_origin(actor, origin, ctx)
@@ -217,7 +234,8 @@ async def book(
         else None,
         status_changed_at=ctx.now,
     )
-    patient = await session.get(Patient, care_request.patient_id)
+    if patient is None or patient.id != care_request.patient_id:
+        patient = await session.get(Patient, care_request.patient_id)
     assert patient is not None
     await _apply_billing(
         session=session,

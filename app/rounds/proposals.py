@@ -9,6 +9,7 @@ the GP's load of the day.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from app.core.errors import Conflict
 from app.core.timeutil import PARIS, WEEKDAYS_FR, day_bounds
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import DutySession, Practitioner, SessionKind
+from app.practitioners.models import Practitioner, SessionKind
 from app.requests import service as requests_service
 from app.requests.models import CareRequest
 from app.rounds import service as rounds_service
@@ -37,7 +38,7 @@ from app.rounds.instance import (
     previous_practitioner,
     urgency,
 )
-from app.rounds.models import RunTrigger
+from app.rounds.models import RunStatus, RunTrigger
 from app.rounds.planner import Planner
 from app.rounds.schemas import (
     ProposalBookingOut,
@@ -366,30 +367,6 @@ async def list_proposals(
     )
 
 
-def _still_fits(
-    day: DayData,
-    visit: Visit,
-    params: Parameters,
-    travel: TravelTimeProvider,
-) -> bool:
-    return bool(_day_proposals(day, visit, 1, params, travel))
-
-
-async def _lock_rounds_session(session: AsyncSession, choice: ProposalChoice) -> DutySession | None:
-    # Serialises bookings into one round (PostgreSQL row lock; SQLite locks on BEGIN).
-    return await session.scalar(
-        select(DutySession)
-        .where(
-            DutySession.practitioner_id == choice.practitioner_id,
-            DutySession.kind == SessionKind.home_visit,
-            DutySession.cancelled.is_(False),
-            DutySession.start_at <= choice.start_at,
-            DutySession.end_at >= choice.end_at,
-        )
-        .with_for_update()
-    )
-
-
 async def _invalidated(
     *,
     session: AsyncSession,
@@ -408,6 +385,10 @@ async def _invalidated(
     )
 
 
+class _RoundChanged(Exception):
+    """The re-plan with the new visit breaks a promise (or drops the visit)."""
+
+
 async def book_proposal(
     *,
     session: AsyncSession,
@@ -419,72 +400,70 @@ async def book_proposal(
 ) -> ProposalBookingOut:
     """Book a chosen option; if it no longer holds, 409 with fresh options.
 
-    A home visit is first re-checked against the day's plan (every promise
-    kept, the GP's capacity), then booked through the core booking rules, and
-    the day is re-planned without moving any promised window.
+    The request and its patient are read and locked once and handed to the one booking
+    pipeline (``appointments_service.book``: rules, price, audit, event). A home visit's
+    day is then re-planned once, promises hard: if the new visit breaks a promise or
+    cannot be served, everything is undone and fresh options are offered.
     """
-    care_request = await requests_service.get(
-        session=session, request_id=request_id, actor=actor, lock=True
+    care_request, patient = await appointments_service.load_request(
+        session=session, request_id=request_id, actor=actor
     )
     check_open(care_request)
     now = ctx.now
     start_at, end_at = choice.start_at, choice.end_at
-    if choice.kind == SessionKind.home_visit:
-        duty = await _lock_rounds_session(session, choice)
-        date = start_at.astimezone(PARIS).date()
-        day = await load_day(
-            session=session, date=date, home_visit_minutes=planner.home_visit_minutes
-        )
-        patient = await session.get(Patient, care_request.patient_id)
-        gp = day.practitioners.get(choice.practitioner_id) or await practitioners_service.get(
-            session=session, practitioner_id=choice.practitioner_id
-        )
-        lat, lon = location(patient, gp)
-        probe = Visit(
-            id=f"r{care_request.id}",
-            lat=lat,
-            lon=lon,
-            urgency=urgency(care_request),
-            service_minutes=care_request.visit_minutes or planner.home_visit_minutes,
-            promised=Window(minutes(start_at, date), minutes(end_at, date)),
-            assigned_practitioner_id=str(choice.practitioner_id),
-        )
-        params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
-        fits = duty is not None and await planner.run(
-            _still_fits, day, probe, params, planner.travel, time_limit_s=params.time_limit_s
-        )
-        if not fits:
-            raise await _invalidated(
+    home_visit = choice.kind == SessionKind.home_visit
+    gp = await practitioners_service.get(session=session, practitioner_id=choice.practitioner_id)
+    run = None
+    try:
+        # A home visit is undone if the re-plan refuses it; a timed slot has nothing to undo.
+        async with session.begin_nested() if home_visit else contextlib.nullcontext():
+            appointment = await appointments_service.book(
                 session=session,
                 care_request=care_request,
-                planner=planner,
-                now=now,
-                message="Cette option n'est plus possible (la tournée a changé) : "
-                "voici les options à jour.",
-                reason="round_changed",
+                patient=patient,
+                booking_in=BookingIn(
+                    request_id=care_request.id,
+                    practitioner_id=choice.practitioner_id,
+                    start_at=start_at,
+                    end_at=end_at,
+                    kind=choice.kind,
+                    deadline_override_reason=choice.deadline_override_reason,
+                ),
+                actor=actor,
+                ctx=ctx,
             )
-    else:
-        duty = None
-    try:
-        appointment = await appointments_service.book(
+            if home_visit:
+                run = await rounds_service.run_day(
+                    session=session,
+                    date=start_at.astimezone(PARIS).date(),
+                    planner=planner,
+                    now=now,
+                    trigger=RunTrigger.booking,
+                    actor=actor,
+                )
+                if (
+                    run is None
+                    or run.status != RunStatus.succeeded
+                    or run.renegotiate
+                    or any(d.get("appointment_id") == appointment.id for d in run.dropped or [])
+                ):
+                    raise _RoundChanged
+    except _RoundChanged:
+        raise await _invalidated(
             session=session,
             care_request=care_request,
-            duty=duty,
-            booking_in=BookingIn(
-                request_id=care_request.id,
-                practitioner_id=choice.practitioner_id,
-                start_at=start_at,
-                end_at=end_at,
-                kind=choice.kind,
-                deadline_override_reason=choice.deadline_override_reason,
-            ),
-            actor=actor,
-            ctx=ctx,
-        )
+            planner=planner,
+            now=now,
+            message="Cette option n'est plus possible (la tournée a changé) : "
+            "voici les options à jour.",
+            reason="round_changed",
+        ) from None
     except Conflict as exc:
         reason = str(exc.extra.get("code", exc.code))
         if reason in ("redirected_15", "request_not_open", "after_deadline"):
             raise
+        if home_visit and reason in ("session_full", "outside_session"):
+            reason = "round_changed"  # the round filled up or moved since the option was read
         raise await _invalidated(
             session=session,
             care_request=care_request,
@@ -493,23 +472,10 @@ async def book_proposal(
             message=f"{exc.message} Voici les options à jour.",
             reason=reason,
         ) from exc
-    run = None
-    if choice.kind == SessionKind.home_visit:
-        run = await rounds_service.run_day(
-            session=session,
-            date=start_at.astimezone(PARIS).date(),
-            planner=planner,
-            now=now,
-            trigger=RunTrigger.booking,
-            actor=actor,
-        )
-    booked_gp = await practitioners_service.get(
-        session=session, practitioner_id=appointment.practitioner_id
-    )
-    what = "visite à domicile" if choice.kind == SessionKind.home_visit else "téléconsultation"
+    what = "visite à domicile" if home_visit else "téléconsultation"
     day_name = WEEKDAYS_FR[start_at.astimezone(PARIS).weekday()]
     return ProposalBookingOut(
         appointment=AppointmentOut.model_validate(appointment),
-        label=f"Dr {booked_gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
+        label=f"Dr {gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
         run=RunOut.model_validate(run) if run else None,
     )
