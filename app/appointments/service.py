@@ -35,8 +35,8 @@ class BookingContext:
     teleconsultation_minutes: int = 15
     home_visit_window_minutes: int = 60
     tariffs: billing.TariffTable = billing.TariffTable()
-    # The CPTS's rule: a regulator books only from the SAS page (origin=sas).
-    regulators_book_only_from_sas: bool = False
+    # The CPTS's rule (on by default): a regulator books only from the SAS page (origin=sas).
+    regulators_book_only_from_sas: bool = True
 
 
 def _default_length(

@@ -15,7 +15,6 @@ from app.core.timeutil import PARIS
 from app.outbox.registry import register
 from app.practitioners.models import SessionKind
 from app.sas import push
-from app.sas import service as sas_service
 from app.sas.client import SasClient
 from app.sas.config import SasSettings
 from app.sas.fhir import install_fhir_handlers
@@ -35,10 +34,6 @@ def setup(app: FastAPI, settings: Settings) -> None:
     configure(app, SasSettings())
     app.state.sas_client = None
 
-    async def guard(session: AsyncSession, event: AppointmentEvent) -> None:
-        if app.state.sas_settings.sas_regulator_bookings_only_from_sas:
-            await sas_service.regulator_booking_guard(session, event)
-
     async def forget_home_visit_day(session: AsyncSession, event: AppointmentEvent) -> None:
         appointment = event.appointment
         if appointment.kind != SessionKind.home_visit:
@@ -48,7 +43,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
         if event.previous_start is not None:
             windows.drop_day(event.previous_start.astimezone(PARIS).date())
 
-    app.state.appointment_listeners += [guard, push.on_appointment_event, forget_home_visit_day]
+    app.state.appointment_listeners += [push.on_appointment_event, forget_home_visit_day]
     register(app, push.TOPIC, push.send_appointment)
     install_fhir_handlers(app)
 
