@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent
 from app.core.config import Settings
 from app.core.timeutil import PARIS
@@ -43,7 +44,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
         if event.previous_start is not None:
             windows.drop_day(event.previous_start.astimezone(PARIS).date())
 
-    app.state.appointment_listeners += [push.on_appointment_event, forget_home_visit_day]
+    app.state.appointment_listeners.register(Effect.SAS_PUSH, push.on_appointment_event)
+    app.state.appointment_listeners.register(Effect.SAS_HOME_VISIT_WINDOWS, forget_home_visit_day)
     register(app, push.TOPIC, push.send_appointment)
     install_fhir_handlers(app)
 
