@@ -88,7 +88,6 @@ async def _check_slot(
     override_reason: str | None,
     ctx: BookingContext,
     exclude_id: int | None = None,
-    duty: DutySession | None = None,
 ) -> DutySession:
     """Every booking rule; raises for the first one broken (the roster's in ``eligibility``)."""
     if end_at <= start_at:
@@ -106,7 +105,7 @@ async def _check_slot(
         if actor.role not in (Role.secretary, Role.coordinator, Role.admin):
             raise Forbidden("Seul le secrétariat ou la coordination peut déroger à l'échéance.")
     roster = await eligibility.load_for_booking(
-        session, practitioner=practitioner, kind=kind, start=start_at, end=end_at, duty=duty
+        session, practitioner=practitioner, kind=kind, start=start_at, end=end_at
     )
     refusal = eligibility.presence_refusal(roster, practitioner, start_at, end_at)
     if refusal is not None:
@@ -177,12 +176,11 @@ async def book(
     origin: Origin | None = None,
     care_request: CareRequest | None = None,
     patient: Patient | None = None,
-    duty: DutySession | None = None,
 ) -> Appointment:
     """The one booking pipeline: request locked once, rules once, priced once, one event.
 
-    ``care_request`` and ``patient`` (from :func:`load_request`) and ``duty`` (the covering
-    session, already locked) spare a caller's second read; ``origin`` says where
+    ``care_request`` and ``patient`` (from :func:`load_request`) spare a caller's second
+    read; ``origin`` says where
     the booking comes from (``sas`` for the regulator's SAS page).
     """
     if care_request is None:
@@ -211,7 +209,6 @@ async def book(
         end_at=end_at,
         override_reason=booking_in.deadline_override_reason,
         ctx=ctx,
-        duty=duty,
     )
     appointment = Appointment(
         request_id=care_request.id,

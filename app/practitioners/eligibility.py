@@ -400,30 +400,19 @@ async def load_for_booking(
     kind: SessionKind,
     start: dt.datetime,
     end: dt.datetime,
-    duty: DutySession | None = None,
 ) -> Roster:
-    """What booking one slot reads, the covering session locked (serialises its bookings).
-
-    ``duty`` is a session the caller already locked (the proposal path's round).
-    """
-    if duty is None or not (
-        duty.practitioner_id == practitioner.id
-        and duty.kind == kind
-        and not duty.cancelled
-        and duty.start_at <= start
-        and end <= duty.end_at
-    ):
-        duty = await session.scalar(
-            select(DutySession)
-            .where(
-                DutySession.practitioner_id == practitioner.id,
-                DutySession.kind == kind,
-                DutySession.cancelled.is_(False),
-                DutySession.start_at <= start,
-                DutySession.end_at >= end,
-            )
-            .with_for_update()
+    """What booking one slot reads, the covering session locked (serialises its bookings)."""
+    duty = await session.scalar(
+        select(DutySession)
+        .where(
+            DutySession.practitioner_id == practitioner.id,
+            DutySession.kind == kind,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at <= start,
+            DutySession.end_at >= end,
         )
+        .with_for_update()
+    )
     roster = Roster(people={practitioner.id: practitioner}, sessions=[duty] if duty else [])
     ids = [practitioner.id]
     if practitioner.status == PractitionerStatus.adjoint and practitioner.titular_id:
