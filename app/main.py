@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from app.accounts.dependencies import document_roles
 from app.appointments.billing import TariffTable
+from app.appointments.effects import Effects
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
@@ -81,8 +82,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Domains append async callables taking the app (clients to open and close).
     app.state.on_startup = []
     app.state.on_shutdown = []
-    # Domains append async listeners (see app/appointments/events.py) in their wiring.
-    app.state.appointment_listeners = []
+    # Domains register their appointment effects; the order is app/appointments/effects.py's.
+    app.state.appointment_listeners = Effects()
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock or system_clock

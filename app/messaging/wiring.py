@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent
 from app.core.config import Settings
 from app.messaging import outbound, pages
@@ -38,7 +39,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
 
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
-    app.state.appointment_listeners.append(on_event)
+    app.state.appointment_listeners.register(Effect.SMS, on_event)
     register(app, outbound.TOPIC, outbound.deliver)
     jobs = getattr(app.state, "periodic_jobs", None)
     if jobs is None:

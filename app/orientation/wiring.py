@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent, EventKind
 from app.appointments.models import AppointmentStatus
 from app.core.config import Settings
@@ -36,5 +37,5 @@ def setup(app: FastAPI, settings: Settings) -> None:
             orientation_service.run_sweep,
         )
     )
-    app.state.appointment_listeners.append(enter_seen_patient)
+    app.state.appointment_listeners.register(Effect.ORIENTATION, enter_seen_patient)
     register(app, notifications.TOPIC, notifications.send)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from app.core.timeutil import PARIS, at, day_bounds
 from app.patients.models import Patient
+from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest
@@ -220,7 +221,13 @@ async def _duties(
     people = await _practitioners(session, ids)
     titulars = {p.titular_id for p in people.values() if p.titular_id and p.titular_id not in ids}
     people.update(await _practitioners(session, titulars))
-    return [d for d in duties if d.practitioner_id in people], people
+    # Only sessions whose GP may work (active, authorised, not absent, titular present).
+    roster = eligibility.Roster(
+        people=people,
+        sessions=duties,
+        absences=await eligibility.load_absences(session, people.keys(), start, end),
+    )
+    return [d for d in duties if eligibility.session_usable(roster, d)], people
 
 
 async def _booked_visits(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent, EventKind
 from app.core.config import Settings
 from app.rounds import service as rounds_service
@@ -53,7 +54,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
                 actor=event.actor,
             )
 
-    app.state.appointment_listeners.append(replan_after_cancellation)
+    app.state.appointment_listeners.register(Effect.REPLAN_ROUNDS, replan_after_cancellation)
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
     jobs = getattr(app.state, "periodic_jobs", None)
