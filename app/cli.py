@@ -67,6 +67,20 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """`serve` runs the outbox and the periodic jobs itself unless told otherwise.
+
+    Alone, the service sends its SMS and runs its jobs; when separate workers run,
+    `--no-worker` (or RUN_WORKER_IN_PROCESS=false) leaves that to them.
+    """
+    settings = _settings(args)
+    if args.no_worker:
+        settings.run_worker_in_process = False
+    elif "run_worker_in_process" not in settings.model_fields_set:
+        settings.run_worker_in_process = True
+    return settings
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -74,13 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.core import migrate
 
-    settings = _settings(args)
-    if args.no_worker:
-        settings.run_worker_in_process = False
-    elif "run_worker_in_process" not in settings.model_fields_set:
-        # Alone, the service sends its SMS and runs its jobs itself; separate workers
-        # take over with `--no-worker` (or RUN_WORKER_IN_PROCESS=false).
-        settings.run_worker_in_process = True
+    settings = serve_settings(args)
     migrate.upgrade(settings.database_url)
     asyncio.run(_seed_and_extend(settings, seed_demo=settings.demo))
     if settings.demo:
