@@ -75,7 +75,9 @@ def _lines(folder: Path, kind: str, fields: int = 2) -> list[list[str]]:
 
 
 def _ticks(folder: Path) -> list[Tick]:
-    return sorted(Tick(float(at), int(pid)) for at, pid in _lines(folder, "tick"))
+    ticks = _lines(folder, "tick", fields=3)
+    assert all(pid == claimer for _, pid, claimer in ticks)  # who claims a tick runs it
+    return sorted(Tick(float(at), int(pid)) for at, pid, _ in ticks)
 
 
 def _errors(folder: Path) -> str:
@@ -97,8 +99,8 @@ async def _until(
 
 
 INTERVAL = 3.0
-# Scheduling slack on a loaded machine (the guarantees are checked without it).
-SLACK = 1.0
+# Scheduling slack on a loaded machine (the once-per-tick guarantee is checked without it).
+SLACK = 1.5
 
 
 async def test_two_workers_and_two_web_processes_run_each_tick_once(app, database_url, tmp_path):
@@ -127,10 +129,12 @@ async def test_two_workers_and_two_web_processes_run_each_tick_once(app, databas
             "two ticks after the leader died",
         )
     ticks = _ticks(tmp_path)
-    # Exactly once per tick: no two runs closer than one interval (the claim's guarantee;
-    # the margin covers only the gap between the claim and the line being written)...
+    print(
+        f"ticks {len(ticks)}, successor's first run {after[0].at - killed_at:.2f} s after the kill"
+    )
+    # Exactly once per tick: no two runs' claims closer than one interval...
     gaps = [b.at - a.at for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert min(gaps) >= INTERVAL - 0.1, gaps
+    assert min(gaps) >= INTERVAL - 1e-3, gaps
     # ...and no tick skipped while a leader lives.
     live = [g for a, g in zip(ticks, gaps, strict=False) if a.at < killed_at - INTERVAL]
     assert max(live) <= INTERVAL + SLACK, gaps

@@ -158,6 +158,11 @@ def test_serve_demo_prints_the_booking_sms_within_two_seconds():
         delay = _sms_delay(served, _book(served.base_url))
         print(f"SMS printed {delay:.2f} s after the booking")
         assert delay <= 2.0, f"SMS printed {delay:.2f} s after the booking"
+        # The web process built by the factory still keeps query strings out of its log.
+        assert httpx.get(served.base_url + "/health?nom=Confidentiel").status_code == 200
+        served.read(time.monotonic() + 0.5)
+        access = [line for _, line in served.output if "GET /health" in line]
+        assert access and not any("Confidentiel" in line for line in access), access
 
 
 def _server_pids(served: Served) -> set[int]:

@@ -7,7 +7,7 @@ Run as ``python -m tests.outbox.worker_process`` with the environment:
   in-process worker, as `premier-recours serve` runs it);
 - ``PR_LOG``: a file where each send or job run appends one line (``O_APPEND``);
 - ``PR_JOB_INTERVAL``: when set, the only periodic job is ``test.tick`` at this
-  interval, appending ``tick <unix time> <pid>`` at each run;
+  interval, appending ``tick <claim time> <pid> <claimer pid>`` at each run;
 - ``PR_LEASE_SECONDS``: the outbox lease (a killed worker's messages come back after it);
 - ``PR_SEND_SECONDS``: how long one send takes.
 
@@ -28,6 +28,7 @@ import uvicorn
 from app.core.config import Settings
 from app.main import create_app
 from app.outbox.jobs import periodic_jobs, register_periodic
+from app.outbox.models import PeriodicJobLease
 from app.outbox.registry import register
 from app.outbox.runner import run_worker
 from app.outbox.worker import RetryPolicy
@@ -49,7 +50,11 @@ async def _send(message, app) -> dict:
 
 
 async def _tick(app) -> None:
-    _append(f"tick {time.time():.6f} {os.getpid()}")
+    # The time of the claim that let this run start, as the database holds it.
+    async with app.state.sessionmaker() as session:
+        lease = await session.get(PeriodicJobLease, "test.tick")
+    claimed_by = int(lease.last_run_by.split(":")[1])
+    _append(f"tick {lease.last_run_at.timestamp():.6f} {os.getpid()} {claimed_by}")
 
 
 def main() -> None:
