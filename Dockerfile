@@ -1,4 +1,5 @@
 # Premier Recours service image: slim Python, non-root, `serve` as entrypoint.
+# deploy/compose.yaml runs it as `migrate`, `serve --workers 2 --no-worker` and `worker`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,7 +16,11 @@ RUN pip install . && useradd --system --create-home --uid 10001 premier \
     && mkdir -p /var/lib/premier-recours && chown premier /var/lib/premier-recours
 
 USER premier
-ENV DATABASE_URL=sqlite:////var/lib/premier-recours/premier-recours.db
+# Production by default: no SQLite fallback. The service refuses to start without
+# DATABASE_URL and SECRET_KEY; every variable is listed in deploy/README.md. A quick local
+# try-out: -e ENVIRONMENT=development -e DATABASE_URL=sqlite:////var/lib/premier-recours/pr.db
+ENV ENVIRONMENT=production \
+    LOG_FORMAT=json
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
 ENTRYPOINT ["premier-recours"]

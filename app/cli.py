@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from typing import Any
+
+from pydantic import ValidationError
 
 from app.core.config import Settings
 from app.core.timeutil import PARIS
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "demo", False):
         overrides["demo"] = True
     if getattr(args, "database_url", None):
@@ -125,6 +128,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
     from app.core import migrate
+    from app.core.metrics import serve_worker_metrics
     from app.main import create_app
     from app.outbox.runner import run_worker
 
@@ -132,6 +136,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.run_worker_in_process = False  # this process *is* the worker
     migrate.upgrade(settings.database_url)
+    serve_worker_metrics(settings.worker_metrics_port)
     done = asyncio.run(run_worker(create_app(settings), once=args.once))
     if args.once:
         print(f"{done} messages traités.")
@@ -193,7 +198,15 @@ def main(argv: list[str] | None = None) -> int:
         index = argv.index("bench")
         return cmd_bench(parser.parse_args(argv[: index + 1]), argv[index + 1 :])
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValidationError as exc:  # a setting refused at start: say which, no traceback
+        for error in exc.errors():
+            print(
+                f"Configuration refusée : {error['msg'].removeprefix('Value error, ')}",
+                file=sys.stderr,
+            )
+        return 2
 
 
 if __name__ == "__main__":

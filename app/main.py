@@ -16,7 +16,9 @@ from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
 from app.core.handlers import install_json_handlers
+from app.core.observability import install as install_observability
 from app.core.security import TokenSigner, configure_hashing
+from app.web.docs import install_docs
 
 # Each domain package contributes `router.py` (its routes) and, when it needs state on
 # the app (clients, providers, templates), `wiring.py` with `setup(app, settings)`.
@@ -26,6 +28,7 @@ DOMAINS = (
     "patients",
     "requests",
     "appointments",
+    "agenda",
     "audit",
     "outbox",
     "rounds",
@@ -79,6 +82,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     # Domains append async callables taking the app (clients to open and close).
@@ -105,6 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
+    install_observability(app, settings)
+    install_docs(app)
     return app
 
 
@@ -112,9 +119,7 @@ def create_app_from_env() -> FastAPI:
     """The app for `uvicorn --factory` (one per web process): settings from the environment.
 
     `premier-recours serve` exports its options (DATABASE_URL, DEMO,
-    RUN_WORKER_IN_PROCESS) before uvicorn starts its processes.
+    RUN_WORKER_IN_PROCESS) before uvicorn starts its processes. Logging (access-log
+    redaction, JSON) is set up by the app itself at startup, in each process.
     """
-    from app.core.logging import install_access_log_redaction
-
-    install_access_log_redaction()  # in each process, after uvicorn configured its loggers
     return create_app(Settings())

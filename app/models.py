@@ -15,11 +15,9 @@ DOMAINS_WITH_MODELS = (
     "audit",
     "outbox",
     "rounds",
-    "sas",
     "messaging",
     "gp",
     "orientation",
-    "indicators",
 )
 
 for _domain in DOMAINS_WITH_MODELS:

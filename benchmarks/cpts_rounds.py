@@ -20,7 +20,7 @@ import statistics
 import time
 from typing import Any
 
-from scheduler import Parameters, portfolio, propose, solve_rounds
+from scheduler import Parameters, propose, routing, solve_rounds
 from scheduler.bench import bench_cpts, cpts_model, pyvrp_on, routing_cost_gap
 from scheduler.bievre import morning, random_visit
 
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     args = ap.parse_args()
     summary: dict[str, object] = {}
-    portfolio.warm_up()  # the rival's worker process, started before anything is timed
+    routing.warm_up()  # the rival's worker process, started before anything is timed
     summary["first_feasible_40x11"] = ff = first_feasible(40, 11, 20)
     print(
         f"first feasible 40 visits/11 GPs: median {ff['median_ms']:.1f} ms, "

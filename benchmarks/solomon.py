@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scheduler.solomon import read_solomon, solve_solomon, solve_solomon_pyvrp
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "solomon"
+DATA = Path(__file__).resolve().parent / "data" / "solomon"  # public instances, see README there
 NAMES = ("C101", "C201", "R101", "R201", "RC101", "RC201")
 
 

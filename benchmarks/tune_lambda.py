@@ -11,8 +11,8 @@ A comma-separated group ``0.5+0.1`` splits the budget into runs and keeps the be
 from __future__ import annotations
 
 import argparse
-import glob
 import statistics
+from pathlib import Path
 
 from scheduler.bievre import morning
 from scheduler.model import Parameters
@@ -20,6 +20,8 @@ from scheduler.plan import build_rounds_model
 from scheduler.reference import solve_pyvrp
 from scheduler.routing import solve_routing
 from scheduler.solomon import read_solomon, solve_solomon_pyvrp, to_routing_problem
+
+SOLOMON = Path(__file__).resolve().parent / "data" / "solomon"  # public instances, see README there
 
 
 def cpts(
@@ -50,7 +52,9 @@ def cpts(
 
 
 def solomon(limit: float, groups: list[list[float]]) -> None:
-    files = sorted(glob.glob("../shared/data/solomon/*.txt"))
+    files = sorted(str(p) for p in SOLOMON.glob("*.txt"))
+    if not files:
+        raise FileNotFoundError(f"no Solomon instance in {SOLOMON}")
     refs = {f: solve_solomon_pyvrp(read_solomon(f), time_limit_s=limit).distance for f in files}
     print("pyvrp", {f.split("/")[-1]: refs[f] for f in files}, flush=True)
     for lams in groups:

@@ -17,8 +17,8 @@ from scheduler.bievre import morning
 from scheduler.model import Parameters
 from scheduler.plan import RoundsModel, build_rounds_model
 from scheduler.rounds import solve_model
-from scheduler.routing import RoutingSolution
 from scheduler.solomon import read_solomon, solve_solomon
+from scheduler.vrp import RoutingSolution
 
 
 def bench_solomon(path: str, *, time_limit_s: float, seed: int) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 
 from scheduler.eligibility import Duty, duties
 from scheduler.model import Instance, Parameters, SessionKind, Visit
-from scheduler.routing import Customer, RoutingProblem, Vehicle
 from scheduler.travel import HaversineTravelTime, TravelTimeProvider
+from scheduler.vrp import Customer, RoutingProblem, Vehicle
 
 HORIZON_S = 24 * 3600
 

@@ -56,16 +56,14 @@ def _discard_pool(broken: Executor) -> None:
             _pool, _pool_size = None, 0
 
 
-def _imports_solver() -> bool:
-    import scheduler.routing  # noqa: F401
+def warm_up(ready: Callable[[], object], workers: int = 2) -> None:
+    """Start the worker processes and run ``ready`` in each, before the first race.
 
-    return True
-
-
-def warm_up(workers: int = 2) -> None:
-    """Start the worker processes and import the solver in each, before the first race."""
+    ``ready`` is a module-level function of the module the races need (the solver):
+    unpickling it in the worker imports that module.
+    """
     pool = worker_pool(workers)
-    for future in [pool.submit(_imports_solver) for _ in range(workers)]:
+    for future in [pool.submit(ready) for _ in range(workers)]:
         future.result()
 
 

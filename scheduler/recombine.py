@@ -20,12 +20,10 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ortools.linear_solver import pywraplp
 
-if TYPE_CHECKING:  # scheduler.routing calls this module
-    from scheduler.routing import RoutingProblem, RoutingSolution
+from scheduler.vrp import RoutingProblem, RoutingSolution
 
 logger = logging.getLogger(__name__)
 

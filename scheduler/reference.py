@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from scheduler.routing import RoutingProblem, RoutingSolution
+from scheduler.vrp import RoutingProblem, RoutingSolution
 
 FORBIDDEN = 10**10
 
@@ -56,7 +56,7 @@ def solve_pyvrp(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0) 
             np.fill_diagonal(m, 0)
             profiles[key] = len(distances)
             distances.append(m)
-        overtime: dict[str, int] = {}
+        overtime: dict[str, Any] = {}  # keywords of VehicleType (mypy checks a ** dict against all)
         if veh.soft_latest is not None and veh.overtime_cost > 0:
             # Leaving exactly at ``earliest`` (waiting happens at the visits) makes
             # PyVRP's duration overtime the same as returning after ``soft_latest``.

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from scheduler.model import Instance, Parameters, Visit, Window
 from scheduler.plan import RoundsModel, build_rounds_model, time_route
 from scheduler.results import DroppedVisit, DropReason, RoundsResult, Route, Stop
-from scheduler.routing import RoutingSolution, resolved_search, solve_routing
+from scheduler.routing import resolved_search, solve_routing
 from scheduler.travel import TravelTimeProvider
+from scheduler.vrp import RoutingSolution
 
 logger = logging.getLogger(__name__)
 

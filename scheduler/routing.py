@@ -40,97 +40,21 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from scheduler import portfolio
 from scheduler.portfolio import side_by_side
 from scheduler.recombine import recombine
+from scheduler.vrp import IntMatrix, RoutingProblem, RoutingSolution
 
 logger = logging.getLogger(__name__)
-
-IntMatrix = NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Customer:
-    """A node to visit: arrival window, service time, demand, drop penalty, allowed vehicles."""
-
-    earliest: int
-    latest: int
-    service: int
-    demand: int = 1
-    penalty: int | None = None
-    allowed_vehicles: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Vehicle:
-    """A vehicle leaving ``start`` from ``earliest`` and back at ``end`` by ``latest``.
-
-    ``soft_latest`` (None: none) is when the vehicle *should* be back: each
-    time unit it returns later costs ``overtime_cost`` (a GP's overtime after
-    the session end; ``latest`` stays the hard limit).
-    """
-
-    start: int
-    end: int
-    earliest: int
-    latest: int
-    capacity: int
-    cost_class: int = 0
-    soft_latest: int | None = None
-    overtime_cost: int = 0
-
-    def overtime(self, back: int) -> int:
-        """Cost of returning at ``back`` (0 without a soft return time)."""
-        if self.soft_latest is None or self.overtime_cost <= 0:
-            return 0
-        return max(0, back - self.soft_latest) * self.overtime_cost
-
-
-@dataclass(frozen=True)
-class RoutingProblem:
-    """Travel times over all points, one cost matrix per cost class, customers, vehicles."""
-
-    travel: IntMatrix
-    costs: tuple[IntMatrix, ...]
-    num_depots: int
-    customers: tuple[Customer, ...]
-    vehicles: tuple[Vehicle, ...]
-
-    @property
-    def num_points(self) -> int:
-        """Depots plus customers."""
-        return self.num_depots + len(self.customers)
-
-    def drop_penalty(self, dropped: Iterable[int]) -> int:
-        """What leaving the ``dropped`` customers unserved costs in the objective."""
-        return sum(self.customers[k].penalty or 0 for k in dropped)
-
-
-@dataclass(frozen=True)
-class RoutingSolution:
-    """Routes as customer indices per vehicle, dropped customers and search facts."""
-
-    routes: tuple[tuple[int, ...], ...]
-    dropped: tuple[int, ...]
-    objective: int
-    wall_time_s: float
-    solutions: int
-    stopped_by: str
-    found: bool = True
-    notes: dict[str, float] = field(default_factory=dict)
-    search: str = ""
-    first_solution: str = ""
-    # Every distinct (vehicle, round) the search met, when asked to collect them.
-    routes_met: frozenset[tuple[int, tuple[int, ...]]] = frozenset()
-
 
 _FS = routing_enums_pb2.FirstSolutionStrategy
 _TRUE = optional_boolean_pb2.OptionalBoolean.BOOL_TRUE
@@ -265,7 +189,7 @@ def resolved_search(problem: RoutingProblem, search: str) -> str:
     return "gls" if search == "ils" and not ils_applicable(problem) else search
 
 
-def add_iterated_local_search(params: object) -> None:
+def add_iterated_local_search(params: Any) -> None:
     """SISR ruin, cheapest-insertion recreate, descent, annealing with scaled temperatures."""
     params.use_iterated_local_search = True
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
@@ -291,7 +215,7 @@ def search_parameters(
     metaheuristic: str,
     gls_lambda: float | None = None,
     gls_reset_penalties: bool = False,
-) -> object:
+) -> Any:
     """Insertion first solution, then ILS or guided local search under a solution limit.
 
     ``metaheuristic`` is one of :data:`SEARCHES`. ``gls_lambda`` is GLS's
@@ -354,7 +278,6 @@ def solve_routing(
     (:mod:`scheduler.recombine`).
     """
     search = resolved_search(problem, metaheuristic)
-    common = {"seed": seed, "first_solution": first_solution}
     if search == "ils":
         started = time.perf_counter()
         strategies = tuple(dict.fromkeys((first_solution, *rivals)))
@@ -362,7 +285,9 @@ def solve_routing(
         if not initial_routes:
             return replace(fresh, wall_time_s=time.perf_counter() - started)
         left = max(0.2 * time_limit_s, time_limit_s - (time.perf_counter() - started))
-        warm = _solve_once(problem, left, None, "descent", initial_routes, **common)
+        warm = _solve_once(
+            problem, left, None, "descent", initial_routes, seed=seed, first_solution=first_solution
+        )
         candidates = [c for c in (fresh, warm) if c.found]
         best = min(candidates, key=lambda c: c.objective) if candidates else fresh
         return replace(best, wall_time_s=time.perf_counter() - started)
@@ -374,7 +299,8 @@ def solve_routing(
         initial_routes,
         gls_lambda=gls_lambda,
         gls_reset_penalties=gls_reset_penalties,
-        **common,
+        seed=seed,
+        first_solution=first_solution,
     )
 
 
@@ -382,6 +308,15 @@ def solve_routing(
 #: met (scheduler.recombine); the searches get the rest, and the recombination
 #: whatever of the limit they left.
 RECOMBINE_SHARE = 0.15
+
+
+def _solver_ready() -> bool:
+    return True
+
+
+def warm_up(workers: int = 2) -> None:
+    """Start the race's worker processes with this solver imported, before anything is timed."""
+    portfolio.warm_up(_solver_ready, workers)
 
 
 def _race(

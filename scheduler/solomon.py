@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from scheduler.routing import Customer, RoutingProblem, RoutingSolution, Vehicle, solve_routing
+from scheduler.routing import solve_routing
+from scheduler.vrp import Customer, RoutingProblem, RoutingSolution, Vehicle
 
 SCALE = 10
 

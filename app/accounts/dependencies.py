@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, User
+from app.core.csrf import check_csrf
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 
@@ -24,8 +25,6 @@ async def get_current_user(
     elif request.scope.get("session") is not None and "uid" in request.session:
         # The web UI's cookie: a write must also carry the session's CSRF token.
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            from app.web.security import check_csrf
-
             check_csrf(request, request.headers.get("x-csrf-token"))
         payload = {"uid": request.session.get("uid"), "v": request.session.get("v")}
     if not payload:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from functools import cached_property
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DEV_SECRET = "dev-only-secret-change-me"
@@ -39,11 +40,29 @@ class Settings(BaseSettings):
     # Longest lease of a periodic job's leader; a job's lease is also at most half its
     # interval, so a dead leader is replaced within one interval.
     leader_lease_seconds: float = Field(default=30.0, gt=0)
+    # Log lines as JSON objects (one per line, with the request id) or uvicorn's text.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics: with a token, a bearer is required; without one, open in development and
+    # limited to loopback clients in production (see app/core/observability.py).
+    metrics_token: SecretStr = SecretStr("")
+    # `worker`: serve its own /metrics on this port (0: off); the API serves its own.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == _DEV_SECRET:
             raise ValueError("SECRET_KEY doit être défini en production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_default_database(self) -> Settings:
+        # The SQLite default is for a laptop: in production the database is chosen, never
+        # implied (a container would otherwise write its data inside itself).
+        if self.environment == "production" and "database_url" not in self.model_fields_set:
+            raise ValueError(
+                "DATABASE_URL doit être défini en production "
+                "(par exemple postgresql://utilisateur:motdepasse@hote:5432/premier_recours)"
+            )
         return self
 
     @cached_property

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.core.errors import DomainError
 
@@ -69,6 +71,15 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+
+async def hand_on(handler: Handler, request: Request, exc: Exception) -> Response:
+    """Answer with a handler found in ``app.exception_handlers``, sync or async alike."""
+    response = handler(request, exc)
+    return await response if inspect.isawaitable(response) else response
 
 
 def install_json_handlers(app: FastAPI) -> None:

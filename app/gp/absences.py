@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.agenda import service as agenda_service
 from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.schemas import RescheduleIn
@@ -83,7 +84,7 @@ async def declare_absence(
             code="absence_over_appointments",
             appointment_ids=[a.id for a in booked],
         )
-    absence = await practitioners_service.add_absence(
+    absence = await agenda_service.add_absence(
         session=session,
         practitioner=practitioner,
         absence_in=AbsenceIn(start_at=start_at, end_at=end_at, reason=declaration.reason),

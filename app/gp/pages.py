@@ -12,14 +12,16 @@ from app.accounts.models import Role, User
 from app.appointments.dependencies import BookingContextDep
 from app.appointments.models import AppointmentStatus
 from app.core.clock import NowDep
+from app.core.csrf import check_csrf
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS
 from app.gp import outcomes as outcomes_service
 from app.gp import service as gp_service
 from app.gp.schemas import OutcomeIn
+from app.gp.travel import travel_provider
 from app.practitioners.models import SessionKind
-from app.web.security import check_csrf, csrf_token, require_page_roles
-from app.web.templating import templates
+from app.ui.layout import render
+from app.ui.session import require_page_roles
 
 pages_router = APIRouter(include_in_schema=False)
 GpPage = Annotated[User, require_page_roles(Role.practitioner)]
@@ -52,8 +54,6 @@ async def gp_day(
     date: dt.date | None = None,
     ok: int | None = None,
 ) -> Any:
-    from app.gp.router import travel_provider
-
     practitioner = await gp_service.practitioner_for(
         session=session, user=user, practitioner_id=None
     )
@@ -76,21 +76,7 @@ async def gp_day(
         "recorded": ok,
         **day_view(agenda),
     }
-    common = _web_common()
-    if common is not None:
-        return common.render(request, "gp/day.html", user, context, active="medecin")
-    return templates.TemplateResponse(
-        request, "gp/day.html", {"user": user, "csrf_token": csrf_token(request), **context}
-    )
-
-
-def _web_common() -> Any | None:
-    """The web layer's page helper (navigation by role) when it is there."""
-    try:
-        from app.web import common
-    except ImportError:
-        return None
-    return common if hasattr(common, "render") else None
+    return render(request, "gp/day.html", user, context, active="medecin")
 
 
 @pages_router.post("/medecin/rendez-vous/{appointment_id}/issue")

@@ -37,23 +37,12 @@ from app.gp.schemas import (
     OutcomeIn,
     OutcomeOut,
 )
+from app.gp.travel import travel_provider
 from app.practitioners.schemas import SessionIn, SessionOut, SessionTemplateIn, SessionTemplateOut
 from app.sas.outcome import FhirError, operation_outcome
 
 router = APIRouter()
 api = APIRouter(prefix="/api/me", tags=["gp"])
-
-
-def travel_provider(request: Request) -> Any:
-    """Haversine with the rounds settings' speed when the rounds domain is wired."""
-    from scheduler import HaversineTravelTime
-
-    rounds_settings = getattr(request.app.state, "rounds_settings", None)
-    if rounds_settings is not None:
-        return HaversineTravelTime(
-            circuity=rounds_settings.circuity, speed_kmh=rounds_settings.speed_kmh
-        )
-    return HaversineTravelTime()
 
 
 @api.get("/agenda", response_model=AgendaOut)

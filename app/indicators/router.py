@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from app.accounts.dependencies import CurrentUser, require_roles
 from app.accounts.models import Role
 from app.core.clock import NowDep
+from app.core.csrf import csrf_token
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS, french_date
 from app.indicators import charts, export
 from app.indicators import service as indicators_service
+from app.ui.templating import templates
 
 router = APIRouter(tags=["indicators"])
 
@@ -34,7 +36,7 @@ async def _masked(
     report = await indicators_service.compute(
         session=session, span=span, tariffs=request.app.state.tariffs
     )
-    return export.mask_report(report)
+    return export.mask_report(report.as_dict())
 
 
 @router.get("/api/indicators", dependencies=[require_roles(*READERS)])
@@ -70,14 +72,10 @@ def _csrf(request: Request) -> str | None:
     """The logout form of the base layout needs the session's token (cookie sessions only)."""
     if "session" not in request.scope:
         return None
-    from app.web.security import csrf_token
-
     return csrf_token(request)
 
 
 def _page(template: str, request: Request, user: Any, masked: dict[str, Any]) -> HTMLResponse:
-    from app.web.templating import templates
-
     start = dt.date.fromisoformat(masked["period"]["from"])
     end = dt.date.fromisoformat(masked["period"]["to"])
     context = {

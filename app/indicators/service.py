@@ -23,7 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,7 @@ from app.core.errors import InvalidInput
 from app.core.territory import BIEVRE
 from app.core.timeutil import PARIS, at
 from app.orientation.models import CaseStatus, OrientationCase, OrientationEvent
+from app.outbox.models import OutboxMessage
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest, Channel, RequestStatus
@@ -44,6 +46,112 @@ SAS_TOPIC = "sas_appointment"
 MAX_DAYS = 366
 OTHER_COMMUNE = "hors_territoire"
 HELD = (AppointmentStatus.booked, AppointmentStatus.fulfilled, AppointmentStatus.noshow)
+
+
+@dataclass(frozen=True)
+class Professionals:
+    titular: int
+    adjoint: int
+    titular_with_consultations: int
+    adjoint_with_consultations: int
+
+
+@dataclass(frozen=True)
+class Consultations:
+    home_visit: int
+    teleconsultation: int
+    practice: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Orientation:
+    entered: int
+    proposed: int
+    accepted: int
+    declared: int
+    open_at_end: int
+
+
+@dataclass(frozen=True)
+class Requests:
+    received: int
+    by_channel: dict[str, int]
+    redirected_15: int
+    needing_care: int
+    answered_within_deadline: int
+    share_within_deadline: float | None
+    answered_within_48h: int
+    share_within_48h: float | None
+    with_care: int
+    median_delay_minutes: float | None
+
+
+@dataclass(frozen=True)
+class Appointments:
+    noshow: int
+    noshow_rate: float | None
+    cancelled_by_patient: int
+
+
+@dataclass(frozen=True)
+class Billing:
+    mcg_count: int
+    mcg_amount: str
+    snp_count: int
+    snp_amount: str
+
+
+@dataclass(frozen=True)
+class Sas:
+    bookings: int
+    push: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    insee: str | None
+    name: str
+    population: int | None
+    requests: int
+    redirected_15: int
+    consultations: int
+    oriented: int
+    declared: int
+    requests_per_1000: float | None
+    consultations_per_1000: float | None
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    week: str
+    monday: str
+    requests: int
+    consultations: int
+    noshow: int
+    redirected_15: int
+    sas_bookings: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every indicator over a period, as raw counts (mask them before showing them)."""
+
+    period: dict[str, str]  # {"from": ..., "to": ...}: ISO dates, both included
+    population: int
+    professionals: Professionals
+    consultations: Consultations
+    orientation: Orientation
+    requests: Requests
+    appointments: Appointments
+    billing: Billing
+    sas: Sas
+    by_commune: list[CommuneRow]
+    by_week: list[WeekRow]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON, CSV and pages read it (export.mask_report)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -96,10 +204,6 @@ async def _push_status(session: AsyncSession, appointment_ids: list[int]) -> dic
     """The INT_R03 push state of each SAS booking, read from the outbox if it is there."""
     if not appointment_ids:
         return {}
-    try:
-        from app.outbox.models import OutboxMessage
-    except ImportError:  # pragma: no cover - the outbox always ships with the app
-        return {}
     wanted = {f"appointment:{i}": i for i in appointment_ids}
     rows = (
         await session.execute(
@@ -130,98 +234,205 @@ async def _push_status(session: AsyncSession, appointment_ids: list[int]) -> dic
     return result
 
 
-async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) -> dict[str, Any]:
+AppointmentRows = Sequence[tuple[Appointment, str | None]]
+RequestRows = Sequence[tuple[CareRequest, str | None]]
+
+
+async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) -> Report:
     """Every indicator over the period, as raw counts (mask them before showing them)."""
-    start_at, end_at = span.start_at, span.end_at
     communes = {c.insee: c for c in BIEVRE}
 
     def commune_of(insee: str | None) -> str:
         return insee if insee in communes else OTHER_COMMUNE
 
-    # --- professionals
-    practitioners = (
-        await session.execute(
-            select(Practitioner.id, Practitioner.status).where(Practitioner.active.is_(True))
-        )
-    ).all()
-    status_of = dict(practitioners)
-
-    # --- appointments starting in the period
-    appointments = (
-        await session.execute(
-            select(Appointment, Patient.commune_insee)
-            .join(Patient, Patient.id == Appointment.patient_id)
-            .where(Appointment.start_at >= start_at, Appointment.start_at < end_at)
-        )
-    ).all()
+    appointments = await _appointments(session, span)
     fulfilled = [a for a, _ in appointments if a.status == AppointmentStatus.fulfilled]
-    by_kind = Counter(str(a.kind) for a in fulfilled)
-    noshow = sum(1 for a, _ in appointments if a.status == AppointmentStatus.noshow)
-    cancelled_by_patient = sum(
-        1
-        for a, _ in appointments
-        if a.status == AppointmentStatus.cancelled and a.cancelled_by_patient
+    requests = await _requests(session, span)
+    orientation, entered, declared_by_commune = await _orientation(session, span, commune_of)
+    per_commune: dict[str, Counter[str]] = {k: Counter() for k in [*communes, OTHER_COMMUNE]}
+    for _case_id, insee in entered:
+        per_commune[commune_of(insee)]["oriented"] += 1
+    for insee, n in declared_by_commune.items():
+        per_commune[insee]["declared"] += n
+    return Report(
+        period={"from": span.start.isoformat(), "to": span.end.isoformat()},
+        population=sum(c.population for c in BIEVRE),
+        professionals=await _professionals(session, fulfilled),
+        consultations=_consultations(fulfilled),
+        orientation=orientation,
+        requests=await _request_section(session, requests),
+        appointments=_appointment_section(appointments, fulfilled),
+        billing=_billing(fulfilled, tariffs),
+        sas=await _sas(session, appointments),
+        by_commune=_by_commune(per_commune, communes, requests, appointments, commune_of),
+        by_week=_by_week(span, requests, appointments),
     )
-    mcg = sum(1 for a in fulfilled if "MCG" in (a.surcharges or []))
-    snp = sum(1 for a in fulfilled if "SNP" in (a.surcharges or []))
-    sas_bookings = [a for a, _ in appointments if a.origin == Origin.sas]
-    push = Counter((await _push_status(session, [a.id for a in sas_bookings])).values())
-    active_ids = {a.practitioner_id for a in fulfilled}
 
-    # --- requests received in the period, with their appointments
-    requests = (
-        await session.execute(
-            select(CareRequest, Patient.commune_insee)
-            .join(Patient, Patient.id == CareRequest.patient_id)
-            .where(CareRequest.received_at >= start_at, CareRequest.received_at < end_at)
-        )
-    ).all()
-    request_ids = [r.id for r, _ in requests]
-    first_held: dict[int, dt.datetime] = {}
-    first_care: dict[int, dt.datetime] = {}
-    if request_ids:
-        rows = (
+
+async def _professionals(session: AsyncSession, fulfilled: list[Appointment]) -> Professionals:
+    """Active titulars and adjoints, and those with a consultation in the period."""
+    status_of: dict[int, PractitionerStatus] = {
+        practitioner_id: status
+        for practitioner_id, status in (
             await session.execute(
-                select(
-                    Appointment.request_id,
-                    Appointment.status,
-                    Appointment.start_at,
-                    Appointment.planned_arrival,
-                ).where(Appointment.request_id.in_(request_ids))
+                select(Practitioner.id, Practitioner.status).where(Practitioner.active.is_(True))
             )
         ).all()
-        for request_id, status, start, planned in rows:
-            if status in HELD and (request_id not in first_held or start < first_held[request_id]):
-                first_held[request_id] = start
-            if status == AppointmentStatus.fulfilled:
-                care = planned or start
-                if request_id not in first_care or care < first_care[request_id]:
-                    first_care[request_id] = care
+    }
+    consulting = {a.practitioner_id for a in fulfilled}
+
+    def count(status: PractitionerStatus, among: set[int] | None = None) -> int:
+        ids = status_of if among is None else among
+        return sum(1 for i in ids if status_of.get(i) == status)
+
+    return Professionals(
+        titular=count(PractitionerStatus.titular),
+        adjoint=count(PractitionerStatus.adjoint),
+        titular_with_consultations=count(PractitionerStatus.titular, consulting),
+        adjoint_with_consultations=count(PractitionerStatus.adjoint, consulting),
+    )
+
+
+async def _appointments(session: AsyncSession, span: Period) -> AppointmentRows:
+    """Appointments starting in the period, with their patient's commune."""
+    rows = await session.execute(
+        select(Appointment, Patient.commune_insee)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .where(Appointment.start_at >= span.start_at, Appointment.start_at < span.end_at)
+    )
+    return [(a, insee) for a, insee in rows.all()]
+
+
+def _consultations(fulfilled: list[Appointment]) -> Consultations:
+    by_kind = Counter(str(a.kind) for a in fulfilled)
+    return Consultations(
+        home_visit=by_kind[str(SessionKind.home_visit)],
+        teleconsultation=by_kind[str(SessionKind.teleconsultation)],
+        practice=by_kind[str(SessionKind.practice)],
+        total=len(fulfilled),
+    )
+
+
+def _appointment_section(
+    appointments: AppointmentRows, fulfilled: list[Appointment]
+) -> Appointments:
+    noshow = sum(1 for a, _ in appointments if a.status == AppointmentStatus.noshow)
+    return Appointments(
+        noshow=noshow,
+        noshow_rate=_share(noshow, noshow + len(fulfilled)),
+        cancelled_by_patient=sum(
+            1
+            for a, _ in appointments
+            if a.status == AppointmentStatus.cancelled and a.cancelled_by_patient
+        ),
+    )
+
+
+def _billing(fulfilled: list[Appointment], tariffs: TariffTable) -> Billing:
+    mcg = sum(1 for a in fulfilled if "MCG" in (a.surcharges or []))
+    snp = sum(1 for a in fulfilled if "SNP" in (a.surcharges or []))
+    cent = Decimal("0.01")
+    return Billing(
+        mcg_count=mcg,
+        mcg_amount=str((tariffs.amount("MCG") * mcg).quantize(cent)),
+        snp_count=snp,
+        snp_amount=str((tariffs.amount("SNP") * snp).quantize(cent)),
+    )
+
+
+async def _sas(session: AsyncSession, appointments: AppointmentRows) -> Sas:
+    bookings = [a for a, _ in appointments if a.origin == Origin.sas]
+    push = Counter((await _push_status(session, [a.id for a in bookings])).values())
+    return Sas(
+        bookings=len(bookings),
+        push={k: push[k] for k in ("sent", "pending", "failed", "not_queued")},
+    )
+
+
+async def _requests(session: AsyncSession, span: Period) -> RequestRows:
+    """Requests received in the period, with their patient's commune."""
+    rows = await session.execute(
+        select(CareRequest, Patient.commune_insee)
+        .join(Patient, Patient.id == CareRequest.patient_id)
+        .where(CareRequest.received_at >= span.start_at, CareRequest.received_at < span.end_at)
+    )
+    return [(r, insee) for r, insee in rows.all()]
+
+
+async def _first_appointments(
+    session: AsyncSession, request_ids: list[int]
+) -> tuple[dict[int, dt.datetime], dict[int, dt.datetime]]:
+    """Per request: start of its first appointment held, and of its first care given."""
+    first_held: dict[int, dt.datetime] = {}
+    first_care: dict[int, dt.datetime] = {}
+    if not request_ids:
+        return first_held, first_care
+    rows = await session.execute(
+        select(
+            Appointment.request_id,
+            Appointment.status,
+            Appointment.start_at,
+            Appointment.planned_arrival,
+        ).where(Appointment.request_id.in_(request_ids))
+    )
+    for request_id, status, start, planned in rows.all():
+        if status in HELD and (request_id not in first_held or start < first_held[request_id]):
+            first_held[request_id] = start
+        if status == AppointmentStatus.fulfilled:
+            care = planned or start
+            if request_id not in first_care or care < first_care[request_id]:
+                first_care[request_id] = care
+    return first_held, first_care
+
+
+async def _request_section(session: AsyncSession, requests: RequestRows) -> Requests:
+    """Deadlines kept and the delay call → care, over the requests needing care."""
+    first_held, first_care = await _first_appointments(session, [r.id for r, _ in requests])
     channels = Counter(str(r.channel) for r, _ in requests)
     redirected = [r for r, _ in requests if r.status == RequestStatus.redirected_15]
     needing_care = [r for r, _ in requests if r.status != RequestStatus.redirected_15]
     within_deadline = within_48h = 0
     for r in needing_care:
-        start = first_held.get(r.id)
-        if start is None:
+        held = first_held.get(r.id)
+        if held is None:
             continue
         deadline = r.deadline or r.received_at + dt.timedelta(hours=48)
-        within_deadline += start <= deadline
-        within_48h += start - r.received_at <= dt.timedelta(hours=48)
+        within_deadline += held <= deadline
+        within_48h += held - r.received_at <= dt.timedelta(hours=48)
     delays = [
         (first_care[r.id] - r.received_at).total_seconds() / 60
         for r in needing_care
         if r.id in first_care
     ]
+    return Requests(
+        received=len(requests),
+        by_channel={str(c): channels[str(c)] for c in Channel},
+        redirected_15=len(redirected),
+        needing_care=len(needing_care),
+        answered_within_deadline=within_deadline,
+        share_within_deadline=_share(within_deadline, len(needing_care)),
+        answered_within_48h=within_48h,
+        share_within_48h=_share(within_48h, len(needing_care)),
+        with_care=len(delays),
+        median_delay_minutes=round(statistics.median(delays), 1) if delays else None,
+    )
 
-    # --- orientation
-    entered = (
-        await session.execute(
-            select(OrientationCase.id, Patient.commune_insee)
-            .join(Patient, Patient.id == OrientationCase.patient_id)
-            .where(OrientationCase.entered_at >= start_at, OrientationCase.entered_at < end_at)
-        )
-    ).all()
+
+async def _orientation(
+    session: AsyncSession, span: Period, commune_of: Callable[[str | None], str]
+) -> tuple[Orientation, list[tuple[int, str | None]], Counter[str]]:
+    """Cases entered and transitions in the period; also their communes for the table."""
+    start_at, end_at = span.start_at, span.end_at
+    entered = [
+        (case_id, insee)
+        for case_id, insee in (
+            await session.execute(
+                select(OrientationCase.id, Patient.commune_insee)
+                .join(Patient, Patient.id == OrientationCase.patient_id)
+                .where(OrientationCase.entered_at >= start_at, OrientationCase.entered_at < end_at)
+            )
+        ).all()
+    ]
     transitions = (
         await session.execute(
             select(OrientationEvent.case_id, OrientationEvent.to_status, Patient.commune_insee)
@@ -247,117 +458,76 @@ async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) 
             )
         ).all()
     )
+    section = Orientation(
+        entered=len(entered),
+        proposed=len(reached.get(str(CaseStatus.proposed), set())),
+        accepted=len(reached.get(str(CaseStatus.accepted), set())),
+        declared=len(reached.get(str(CaseStatus.declared), set())),
+        open_at_end=open_cases,
+    )
+    return section, entered, declared_by_commune
 
-    # --- per commune and per week
-    per_commune: dict[str, Counter[str]] = {k: Counter() for k in [*communes, OTHER_COMMUNE]}
-    per_week: dict[dt.date, Counter[str]] = {w: Counter() for w in span.weeks()}
+
+def _by_commune(
+    per_commune: dict[str, Counter[str]],
+    communes: dict[str, Any],
+    requests: RequestRows,
+    appointments: AppointmentRows,
+    commune_of: Callable[[str | None], str],
+) -> list[CommuneRow]:
+    """One row per commune of the territory, then one for the others (or unknown)."""
     for r, insee in requests:
         per_commune[commune_of(insee)]["requests"] += 1
+        if r.status == RequestStatus.redirected_15:
+            per_commune[commune_of(insee)]["redirected_15"] += 1
+    for a, insee in appointments:
+        if a.status == AppointmentStatus.fulfilled:
+            per_commune[commune_of(insee)]["consultations"] += 1
+    rows = []
+    for key, counts in per_commune.items():
+        commune = communes.get(key)
+        population = commune.population if commune else 0
+        rows.append(
+            CommuneRow(
+                insee=key if commune else None,
+                name=commune.name if commune else "Hors territoire ou inconnue",
+                population=population or None,
+                requests=counts["requests"],
+                redirected_15=counts["redirected_15"],
+                consultations=counts["consultations"],
+                oriented=counts["oriented"],
+                declared=counts["declared"],
+                requests_per_1000=_per_1000(counts["requests"], population),
+                consultations_per_1000=_per_1000(counts["consultations"], population),
+            )
+        )
+    return rows
+
+
+def _by_week(span: Period, requests: RequestRows, appointments: AppointmentRows) -> list[WeekRow]:
+    per_week: dict[dt.date, Counter[str]] = {w: Counter() for w in span.weeks()}
+    for r, _ in requests:
         week = per_week[_week_of(r.received_at)]
         week["requests"] += 1
         if r.status == RequestStatus.redirected_15:
-            per_commune[commune_of(insee)]["redirected_15"] += 1
             week["redirected_15"] += 1
-    for a, insee in appointments:
+    for a, _ in appointments:
         week = per_week[_week_of(a.start_at)]
         if a.status == AppointmentStatus.fulfilled:
-            per_commune[commune_of(insee)]["consultations"] += 1
             week["consultations"] += 1
         elif a.status == AppointmentStatus.noshow:
             week["noshow"] += 1
         if a.origin == Origin.sas:
             week["sas_bookings"] += 1
-    for _case_id, insee in entered:
-        per_commune[commune_of(insee)]["oriented"] += 1
-    for insee, n in declared_by_commune.items():
-        per_commune[insee]["declared"] += n
-
-    commune_rows = []
-    for key, counts in per_commune.items():
-        commune = communes.get(key)
-        population = commune.population if commune else 0
-        commune_rows.append(
-            {
-                "insee": key if commune else None,
-                "name": commune.name if commune else "Hors territoire ou inconnue",
-                "population": population or None,
-                "requests": counts["requests"],
-                "redirected_15": counts["redirected_15"],
-                "consultations": counts["consultations"],
-                "oriented": counts["oriented"],
-                "declared": counts["declared"],
-                "requests_per_1000": _per_1000(counts["requests"], population),
-                "consultations_per_1000": _per_1000(counts["consultations"], population),
-            }
+    return [
+        WeekRow(
+            week=f"{w.isocalendar().year}-S{w.isocalendar().week:02d}",
+            monday=w.isoformat(),
+            requests=c["requests"],
+            consultations=c["consultations"],
+            noshow=c["noshow"],
+            redirected_15=c["redirected_15"],
+            sas_bookings=c["sas_bookings"],
         )
-    week_rows = [
-        {
-            "week": f"{w.isocalendar().year}-S{w.isocalendar().week:02d}",
-            "monday": w.isoformat(),
-            "requests": c["requests"],
-            "consultations": c["consultations"],
-            "noshow": c["noshow"],
-            "redirected_15": c["redirected_15"],
-            "sas_bookings": c["sas_bookings"],
-        }
         for w, c in per_week.items()
     ]
-
-    mcg_amount = tariffs.amount("MCG") * mcg
-    snp_amount = tariffs.amount("SNP") * snp
-    return {
-        "period": {"from": span.start.isoformat(), "to": span.end.isoformat()},
-        "population": sum(c.population for c in BIEVRE),
-        "professionals": {
-            "titular": sum(1 for s in status_of.values() if s == PractitionerStatus.titular),
-            "adjoint": sum(1 for s in status_of.values() if s == PractitionerStatus.adjoint),
-            "titular_with_consultations": sum(
-                1 for i in active_ids if status_of.get(i) == PractitionerStatus.titular
-            ),
-            "adjoint_with_consultations": sum(
-                1 for i in active_ids if status_of.get(i) == PractitionerStatus.adjoint
-            ),
-        },
-        "consultations": {
-            "home_visit": by_kind[str(SessionKind.home_visit)],
-            "teleconsultation": by_kind[str(SessionKind.teleconsultation)],
-            "practice": by_kind[str(SessionKind.practice)],
-            "total": len(fulfilled),
-        },
-        "orientation": {
-            "entered": len(entered),
-            "proposed": len(reached.get(str(CaseStatus.proposed), set())),
-            "accepted": len(reached.get(str(CaseStatus.accepted), set())),
-            "declared": len(reached.get(str(CaseStatus.declared), set())),
-            "open_at_end": open_cases,
-        },
-        "requests": {
-            "received": len(requests),
-            "by_channel": {str(c): channels[str(c)] for c in Channel},
-            "redirected_15": len(redirected),
-            "needing_care": len(needing_care),
-            "answered_within_deadline": within_deadline,
-            "share_within_deadline": _share(within_deadline, len(needing_care)),
-            "answered_within_48h": within_48h,
-            "share_within_48h": _share(within_48h, len(needing_care)),
-            "with_care": len(delays),
-            "median_delay_minutes": round(statistics.median(delays), 1) if delays else None,
-        },
-        "appointments": {
-            "noshow": noshow,
-            "noshow_rate": _share(noshow, noshow + len(fulfilled)),
-            "cancelled_by_patient": cancelled_by_patient,
-        },
-        "billing": {
-            "mcg_count": mcg,
-            "mcg_amount": str(mcg_amount.quantize(Decimal("0.01"))),
-            "snp_count": snp,
-            "snp_amount": str(snp_amount.quantize(Decimal("0.01"))),
-        },
-        "sas": {
-            "bookings": len(sas_bookings),
-            "push": {k: push[k] for k in ("sent", "pending", "failed", "not_queued")},
-        },
-        "by_commune": commune_rows,
-        "by_week": week_rows,
-    }

@@ -16,7 +16,7 @@ from app.appointments.dependencies import BookingContextDep
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.messaging import service as messaging_service
-from app.web.templating import templates
+from app.ui.templating import templates
 
 TEMPLATE = "messaging/cancel.html"
 _STATUS = {"forged": 404, "expired": 410}

@@ -445,9 +445,11 @@ async def declare(
         action="orientation_declare",
     )
     patient = await session.get(Patient, case.patient_id)
-    gp = await session.get(Practitioner, case.practitioner_id) if case.practitioner_id else None
+    gp: Practitioner | TerritoryGP | None = None
+    if case.practitioner_id:
+        gp = await session.get(Practitioner, case.practitioner_id)
     if gp is None and case.territory_gp_id:
-        gp = await session.get(TerritoryGP, case.territory_gp_id)  # type: ignore[assignment]
+        gp = await session.get(TerritoryGP, case.territory_gp_id)
     assert patient is not None
     patient.medecin_traitant_status = MedecinTraitantStatus.declared
     patient.medecin_traitant_name = gp.display_name if gp is not None else None

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from fastapi import FastAPI
 
-Job = Callable[[FastAPI], Awaitable[None]]
+Job = Callable[[FastAPI], Awaitable[object]]  # what it returns is ignored
 
 
 class PeriodicJob(NamedTuple):

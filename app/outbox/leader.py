@@ -28,11 +28,15 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from fastapi import FastAPI
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, Update, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import metrics
 from app.core.db import utcnow
 from app.outbox.jobs import PeriodicJob
 from app.outbox.models import PeriodicJobLease
@@ -41,6 +45,11 @@ log = logging.getLogger(__name__)
 
 #: Shortest lease, whatever the job's interval (renewals must keep up with it).
 MIN_TTL_SECONDS = 0.5
+
+
+async def _update(session: AsyncSession, statement: Update) -> CursorResult[Any]:
+    """Run an UPDATE; its result tells how many rows matched (the test-and-set)."""
+    return cast(CursorResult[Any], await session.execute(statement))
 
 
 class LeaderElection:
@@ -70,6 +79,26 @@ class LeaderElection:
         """How often to renew: three times per shortest lease."""
         return min((self.ttl(job) for job in jobs), default=self.lease_seconds) / 3
 
+    def _lead(self, name: str, until: dt.datetime | None) -> None:
+        """Record this process's lead of a job (or its end), logged and in the metrics."""
+        was_leader = name in self._held
+        if until is not None:
+            self._held[name] = until
+            if not was_leader:
+                log.info("leader of periodic job %s: %s", name, self.holder)
+                metrics.set_leader(name, True)
+        elif was_leader:
+            del self._held[name]
+            log.info("no longer leader of periodic job %s", name)
+            metrics.set_leader(name, False)
+
+    def drop_lapsed(self) -> None:
+        """Forget leases that ran out unrenewed (the database could not be reached)."""
+        now = self._now()
+        for name, until in list(self._held.items()):
+            if until <= now:
+                self._lead(name, None)
+
     def is_leader(self, name: str) -> bool:
         """Whether this process holds the job's lease now (as of its last renewal)."""
         until = self._held.get(name)
@@ -83,18 +112,16 @@ class LeaderElection:
         missing = [job.name for job in jobs if job.name not in self._known]
         if not missing:
             return
-        dialect = session.bind.dialect.name
+        dialect = session.get_bind().dialect.name
+        rows = [{"name": name} for name in missing]
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            await session.execute(pg_insert(PeriodicJobLease).values(rows).on_conflict_do_nothing())
         elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            await session.execute(
+                sqlite_insert(PeriodicJobLease).values(rows).on_conflict_do_nothing()
+            )
         else:  # pragma: no cover - the service runs on PostgreSQL or SQLite only
             raise RuntimeError(f"unsupported database: {dialect}")
-        await session.execute(
-            insert(PeriodicJobLease)
-            .values([{"name": name} for name in missing])
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
         self._known.update(missing)
 
     async def renew(self, jobs: Iterable[PeriodicJob]) -> list[str]:
@@ -105,7 +132,8 @@ class LeaderElection:
             now = self._now()
             for job in jobs:
                 until = now + dt.timedelta(seconds=self.ttl(job))
-                result = await session.execute(
+                result = await _update(
+                    session,
                     update(PeriodicJobLease)
                     .where(
                         PeriodicJobLease.name == job.name,
@@ -117,24 +145,17 @@ class LeaderElection:
                         ),
                     )
                     .values(holder=self.holder, lease_until=until)
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False),
                 )
-                was_leader = job.name in self._held
-                if result.rowcount == 1:
-                    self._held[job.name] = until
-                    if not was_leader:
-                        log.info("leader of periodic job %s: %s", job.name, self.holder)
-                else:
-                    self._held.pop(job.name, None)
-                    if was_leader:
-                        log.warning("lost the lead of periodic job %s", job.name)
+                self._lead(job.name, until if result.rowcount == 1 else None)
         return self.leading()
 
     async def claim_run(self, job: PeriodicJob) -> tuple[bool, float]:
         """Claim this tick of a job: (True, 0) to run it now, else (False, seconds to wait)."""
         async with self.sessionmaker() as session, session.begin():
             now = self._now()
-            result = await session.execute(
+            result = await _update(
+                session,
                 update(PeriodicJobLease)
                 .where(
                     PeriodicJobLease.name == job.name,
@@ -146,7 +167,7 @@ class LeaderElection:
                     ),
                 )
                 .values(last_run_at=now, last_run_by=self.holder)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
             if result.rowcount == 1:
                 return True, 0.0
@@ -158,7 +179,7 @@ class LeaderElection:
                 )
             ).one_or_none()
         if row is None or row.holder != self.holder:
-            self._held.pop(job.name, None)  # someone else leads now
+            self._lead(job.name, None)  # someone else leads now
             return False, self.ttl(job)
         if row.last_run_at is None:  # our lease ran out between renewal and claim
             return False, self.ttl(job) / 3
@@ -167,7 +188,9 @@ class LeaderElection:
 
     async def resign(self) -> None:
         """Hand every lease back (clean shutdown): another process takes over at once."""
-        held, self._held = list(self._held), {}
+        held = list(self._held)
+        for name in held:
+            self._lead(name, None)
         if not held:
             return
         async with self.sessionmaker() as session, session.begin():

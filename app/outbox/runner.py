@@ -38,6 +38,7 @@ async def keep_leases(
             await election.renew(jobs)
         except Exception:
             log.exception("periodic job leases could not be renewed")
+            election.drop_lapsed()
         await _pause(stop, every)
 
 

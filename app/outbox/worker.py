@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
+from app.core import metrics
 from app.outbox.errors import PermanentError, TransientError
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.outbox.registry import handler_for
@@ -153,12 +154,15 @@ class OutboxWorker:
                     message.status = OutboxStatus.sent
                     message.sent_at = now
                     message.result = outcome.result or {}
+                    metrics.observe_outbox_outcome(message.topic, "sent")
                 elif (
                     outcome.status == OutboxStatus.failed
                     or message.attempts >= self.policy.max_attempts
                 ):
                     message.status = OutboxStatus.failed
+                    metrics.observe_outbox_outcome(message.topic, "failed")
                 else:
+                    metrics.observe_outbox_outcome(message.topic, "retry")
                     message.status = OutboxStatus.pending
                     message.next_attempt_at = now + self.policy.delay(
                         message.attempts, outcome.retry_after

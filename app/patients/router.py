@@ -1,17 +1,16 @@
-"""Patients: create, search, read, update."""
+"""Patients: create and update (search and read: app/agenda/router.py, since a GP's
+access depends on their appointments)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
 
 from app.accounts.dependencies import STAFF, CurrentUser, require_roles
-from app.accounts.models import Role
 from app.core.db import SessionDep
 from app.patients import service as patients_service
-from app.patients.schemas import PatientIn, PatientOut, PatientSummary, PatientUpdate
+from app.patients.schemas import PatientIn, PatientOut, PatientUpdate
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -24,28 +23,6 @@ router = APIRouter(prefix="/api/patients", tags=["patients"])
 )
 async def create_patient(patient_in: PatientIn, session: SessionDep, user: CurrentUser) -> Any:
     return await patients_service.create(session=session, patient_in=patient_in, actor=user)
-
-
-@router.get(
-    "",
-    response_model=list[PatientSummary],
-    dependencies=[require_roles(*STAFF, Role.practitioner)],
-)
-async def search_patients(
-    session: SessionDep,
-    user: CurrentUser,
-    name: str | None = None,
-    birth_date: dt.date | None = None,
-    phone: str | None = None,
-) -> Any:
-    return await patients_service.search(
-        session=session, actor=user, name=name, birth_date=birth_date, phone=phone
-    )
-
-
-@router.get("/{patient_id}", response_model=PatientOut)
-async def get_patient(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
-    return await patients_service.get(session=session, patient_id=patient_id, actor=user)
 
 
 @router.patch("/{patient_id}", response_model=PatientOut, dependencies=[require_roles(*STAFF)])

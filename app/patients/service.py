@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
-from app.appointments.models import Appointment
 from app.audit import service as audit_service
+from app.audit.models import AuditEvent
 from app.core import territory
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import Patient
 from app.patients.schemas import PatientIn, PatientUpdate
+
+
+class SeenBy(Protocol):
+    """ "Has this practitioner seen this patient?", a question for appointments (above us).
+
+    app/agenda passes ``app.appointments.queries.has_seen``; without it a practitioner
+    reads no patient.
+    """
+
+    async def __call__(
+        self, *, session: AsyncSession, practitioner_id: int, patient_id: int
+    ) -> bool: ...
 
 
 def search_key(family_name: str, given_name: str) -> str:
@@ -24,7 +37,7 @@ def search_key(family_name: str, given_name: str) -> str:
 
 async def find_duplicates(*, session: AsyncSession, patient_in: PatientIn) -> Sequence[Patient]:
     """Probable duplicates: same folded name and birth date, same NIR, or phone + birth date."""
-    clauses = [
+    clauses: list[ColumnElement[bool]] = [
         (Patient.search_name == search_key(patient_in.family_name, patient_in.given_name))
         & (Patient.birth_date == patient_in.birth_date)
     ]
@@ -91,21 +104,18 @@ def _fill_coordinates(data: dict) -> None:
         data["commune"] = data.get("commune") or commune.name
 
 
-async def _may_read(*, session: AsyncSession, actor: User, patient: Patient) -> bool:
+async def _may_read(
+    *, session: AsyncSession, actor: User, patient: Patient, seen_by: SeenBy | None
+) -> bool:
     if actor.role in (Role.secretary, Role.coordinator, Role.admin):
         return True
     if actor.role == Role.practitioner and actor.practitioner_id is not None:
-        seen = await session.scalar(
-            select(Appointment.id).where(
-                Appointment.patient_id == patient.id,
-                Appointment.practitioner_id == actor.practitioner_id,
-            )
+        # A practitioner reads the patients they have seen (asked of appointments).
+        return seen_by is not None and await seen_by(
+            session=session, practitioner_id=actor.practitioner_id, patient_id=patient.id
         )
-        return seen is not None
     if actor.role == Role.regulator:
         # A SAS regulator sees the patients they referred themselves, nobody else.
-        from app.audit.models import AuditEvent
-
         referred = await session.scalar(
             select(AuditEvent.id).where(
                 AuditEvent.patient_id == patient.id,
@@ -118,13 +128,18 @@ async def _may_read(*, session: AsyncSession, actor: User, patient: Patient) -> 
 
 
 async def get(
-    *, session: AsyncSession, patient_id: int, actor: User, purpose: str = "read"
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    actor: User,
+    purpose: str = "read",
+    seen_by: SeenBy | None = None,
 ) -> Patient:
     """Load a patient for someone allowed to see them, and trace the access."""
     patient = await session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"Patient n°{patient_id} introuvable.")
-    if not await _may_read(session=session, actor=actor, patient=patient):
+    if not await _may_read(session=session, actor=actor, patient=patient, seen_by=seen_by):
         raise Forbidden("Vous n'avez pas accès au dossier de ce patient.")
     await audit_service.record(
         session=session,
@@ -165,6 +180,7 @@ async def search(
     birth_date: dt.date | None = None,
     phone: str | None = None,
     limit: int = 20,
+    seen_by: SeenBy | None = None,
 ) -> Sequence[Patient]:
     """Find patients by (part of) name + birth date, or by phone; every hit is traced."""
     if not phone and not (name and birth_date):
@@ -184,7 +200,11 @@ async def search(
     found = (
         await session.scalars(stmt.order_by(Patient.search_name, Patient.id).limit(limit))
     ).all()
-    allowed = [p for p in found if await _may_read(session=session, actor=actor, patient=p)]
+    allowed = [
+        p
+        for p in found
+        if await _may_read(session=session, actor=actor, patient=p, seen_by=seen_by)
+    ]
     for patient in allowed:
         await audit_service.record(
             session=session,

@@ -1,4 +1,4 @@
-"""Practitioners, their sessions and absences, and their agenda."""
+"""Practitioners and their sessions (their agenda and absences: app/agenda/router.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.accounts.dependencies import STAFF, CurrentUser, require_roles
-from app.accounts.models import Role, User
-from app.appointments import service as appointments_service
+from app.accounts.dependencies import CurrentUser, require_roles
 from app.core.clock import NowDep
 from app.core.db import SessionDep
-from app.core.errors import Forbidden
 from app.core.timeutil import PARIS, day_bounds
-from app.practitioners import agenda as agenda_service
 from app.practitioners import service as practitioners_service
+from app.practitioners.access import ROSTER, own_or_roster
 from app.practitioners.schemas import (
-    AbsenceIn,
-    AbsenceOut,
     PractitionerIn,
     PractitionerOut,
     SessionIn,
@@ -29,21 +24,11 @@ from app.practitioners.schemas import (
 
 router = APIRouter(prefix="/api/practitioners", tags=["practitioners"])
 
-ROSTER = (Role.coordinator, Role.admin)
-
 
 def _out(practitioner: Any) -> PractitionerOut:
     out = PractitionerOut.model_validate(practitioner)
     out.warnings = practitioners_service.warnings_for(practitioner)
     return out
-
-
-def _own_or_roster(user: User, practitioner_id: int) -> None:
-    if user.role in ROSTER:
-        return
-    if user.role == Role.practitioner and user.practitioner_id == practitioner_id:
-        return
-    raise Forbidden("Vous ne pouvez gérer que vos propres vacations.")
 
 
 @router.get("", response_model=list[PractitionerOut])
@@ -89,7 +74,7 @@ async def list_sessions(
 async def add_session(
     practitioner_id: int, session_in: SessionIn, session: SessionDep, user: CurrentUser
 ) -> Any:
-    _own_or_roster(user, practitioner_id)
+    own_or_roster(user, practitioner_id)
     practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
     return await practitioners_service.add_session(
         session=session, practitioner=practitioner, session_in=session_in
@@ -105,7 +90,7 @@ async def add_template(
     now: NowDep,
     request: Request,
 ) -> Any:
-    _own_or_roster(user, practitioner_id)
+    own_or_roster(user, practitioner_id)
     practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
     return await practitioners_service.add_template(
         session=session,
@@ -114,57 +99,3 @@ async def add_template(
         today=now.astimezone(PARIS).date(),
         horizon_days=request.app.state.settings.session_horizon_days,
     )
-
-
-@router.post("/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201)
-async def add_absence(
-    practitioner_id: int, absence_in: AbsenceIn, session: SessionDep, user: CurrentUser
-) -> Any:
-    _own_or_roster(user, practitioner_id)
-    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
-    return await practitioners_service.add_absence(
-        session=session, practitioner=practitioner, absence_in=absence_in
-    )
-
-
-@router.get("/{practitioner_id}/agenda")
-async def get_agenda(
-    practitioner_id: int,
-    session: SessionDep,
-    user: CurrentUser,
-    now: NowDep,
-    date: dt.date | None = None,
-) -> Any:
-    if user.role == Role.practitioner and user.practitioner_id != practitioner_id:
-        raise Forbidden("Un médecin ne peut consulter que son propre agenda.")
-    if user.role not in (*STAFF, Role.practitioner):
-        raise Forbidden("Votre rôle ne permet pas de consulter les agendas.")
-    practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
-    return await agenda_service.day(
-        session=session,
-        practitioner=practitioner,
-        date=date or now.astimezone(PARIS).date(),
-        actor=user,
-    )
-
-
-@router.get("/{practitioner_id}/free-slots", dependencies=[require_roles(*STAFF)])
-async def free_slots(
-    practitioner_id: int,
-    session: SessionDep,
-    now: NowDep,
-    date_from: dt.date | None = Query(default=None, alias="from"),
-    days: int = Query(default=3, ge=1, le=31),
-) -> Any:
-    first = date_from or now.astimezone(PARIS).date()
-    slots = await appointments_service.free_slots(
-        session=session,
-        practitioner_ids=[practitioner_id],
-        start=day_bounds(first)[0],
-        end=day_bounds(first + dt.timedelta(days=days - 1))[1],
-        now=now,
-    )
-    return [
-        {"session_id": duty.id, "start_at": start, "end_at": end, "open_to_sas": duty.open_to_sas}
-        for duty, start, end in slots
-    ]

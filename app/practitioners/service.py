@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.appointments.models import ACTIVE_STATUSES, Appointment
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.identifiers import rpps_checksum_ok
 from app.core.timeutil import PARIS, at, aware, day_bounds, is_public_holiday
@@ -310,24 +309,12 @@ async def list_absences(*, session: AsyncSession, since: dt.datetime) -> Sequenc
 async def add_absence(
     *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
 ) -> Absence:
-    """Record an absence and cancel the sessions it covers; refused over booked appointments."""
+    """Record an absence and cancel the sessions it covers.
+
+    The appointments it would cover are the caller's business (app/agenda refuses,
+    app/gp/absences reassigns or cancels them first): the roster knows no appointment.
+    """
     start_at, end_at = aware(absence_in.start_at, PARIS), aware(absence_in.end_at, PARIS)
-    booked = (
-        await session.scalars(
-            select(Appointment.id).where(
-                Appointment.practitioner_id == practitioner.id,
-                Appointment.status.in_(ACTIVE_STATUSES),
-                Appointment.start_at < end_at,
-                Appointment.end_at > start_at,
-            )
-        )
-    ).all()
-    if booked:
-        raise Conflict(
-            f"{len(booked)} rendez-vous sont déjà pris sur cette période : "
-            "déplacez-les ou annulez-les avant de déclarer l'absence.",
-            appointment_ids=list(booked),
-        )
     absence = Absence(
         practitioner_id=practitioner.id, start_at=start_at, end_at=end_at, reason=absence_in.reason
     )

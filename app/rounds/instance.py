@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from scheduler import SessionKind as Kind
 from scheduler.results import RoundsResult, Route, Stop
 
 DAY_MINUTES = 24 * 60
+_Row = TypeVar("_Row", Patient, CareRequest)
 KINDS = {
     SessionKind.home_visit: Kind.HOME_VISIT,
     SessionKind.teleconsultation: Kind.TELECONSULTATION,
@@ -164,71 +166,23 @@ async def load_day(
     *, session: AsyncSession, date: dt.date, home_visit_minutes: int = 20
 ) -> DayData:
     """The day's GPs on duty (with the titulars of adjoints), sessions and booked visits."""
-    start, end = day_bounds(date)
-    duties = [
-        d
-        for d in await practitioners_service.list_sessions(
-            session=session, practitioner_ids=None, start=start, end=end
-        )
-        if d.kind in KINDS and d.date == date
-    ]
-    ids = {d.practitioner_id for d in duties}
-    people = await _practitioners(session, ids)
-    titulars = {p.titular_id for p in people.values() if p.titular_id and p.titular_id not in ids}
-    people.update(await _practitioners(session, titulars))
-    duties = [d for d in duties if d.practitioner_id in people]
+    duties, people = await _duties(session, date)
     rounds_sessions: dict[int, DutySession] = {}
     for d in duties:
         if d.kind == SessionKind.home_visit:
             rounds_sessions.setdefault(d.practitioner_id, d)
-    appointments = {
-        a.id: a
-        for a in (
-            await session.scalars(
-                select(Appointment)
-                .where(
-                    Appointment.session_id.in_([d.id for d in duties]),
-                    Appointment.kind == SessionKind.home_visit,
-                    Appointment.status == AppointmentStatus.booked,
-                )
-                .order_by(Appointment.id)
-            )
-        ).all()
-    }
+    appointments = await _booked_visits(session, duties)
     patients = await _by_id(session, Patient, {a.patient_id for a in appointments.values()})
     requests = await _by_id(session, CareRequest, {a.request_id for a in appointments.values()})
-    booked: dict[int, int] = {}
-    for a in appointments.values():
-        booked[a.practitioner_id] = booked.get(a.practitioner_id, 0) + 1
-    gps = []
-    for p in sorted(people.values(), key=lambda p: p.id):
-        duty = rounds_sessions.get(p.id)
-        cap = min(p.max_visits_per_morning, duty.capacity) if duty else p.max_visits_per_morning
-        gps.append(to_gp(p, max(cap, booked.get(p.id, 0))))
-    sessions = tuple(
-        Session(str(d.practitioner_id), KINDS[d.kind], minutes(d.start_at, date), m_end)
-        for d in duties
-        if (m_end := minutes(d.end_at, date)) > minutes(d.start_at, date)
+    instance = Instance(
+        date,
+        _gps(people, rounds_sessions, appointments),
+        _sessions(duties, date),
+        tuple(
+            _visit(a, patients, requests, people, date, home_visit_minutes)
+            for a in appointments.values()
+        ),
     )
-    visits = []
-    for a in appointments.values():
-        patient = patients.get(a.patient_id)
-        lat, lon = location(patient, people[a.practitioner_id])
-        care_request = requests.get(a.request_id)
-        visits.append(
-            Visit(
-                id=visit_key(a.id),
-                lat=lat,
-                lon=lon,
-                urgency=urgency(care_request),
-                service_minutes=a.visit_minutes
-                or (care_request.visit_minutes if care_request else None)
-                or home_visit_minutes,
-                promised=Window(minutes(a.start_at, date), minutes(a.end_at, date)),
-                assigned_practitioner_id=str(a.practitioner_id),
-            )
-        )
-    instance = Instance(date, tuple(gps), sessions, tuple(visits))
     data = DayData(date, instance, people, rounds_sessions, appointments, patients)
     data.spans = {
         pid: (minutes(d.start_at, date), minutes(d.end_at, date))
@@ -242,6 +196,89 @@ async def load_day(
                 v for v in order if appointment_of(v) in appointments
             ]
     return data
+
+
+async def _duties(
+    session: AsyncSession, date: dt.date
+) -> tuple[list[DutySession], dict[int, Practitioner]]:
+    """The day's sessions the solver plans, and their GPs with the titulars of adjoints."""
+    start, end = day_bounds(date)
+    duties = [
+        d
+        for d in await practitioners_service.list_sessions(
+            session=session, practitioner_ids=None, start=start, end=end
+        )
+        if d.kind in KINDS and d.date == date
+    ]
+    ids = {d.practitioner_id for d in duties}
+    people = await _practitioners(session, ids)
+    titulars = {p.titular_id for p in people.values() if p.titular_id and p.titular_id not in ids}
+    people.update(await _practitioners(session, titulars))
+    return [d for d in duties if d.practitioner_id in people], people
+
+
+async def _booked_visits(
+    session: AsyncSession, duties: list[DutySession]
+) -> dict[int, Appointment]:
+    rows = await session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.session_id.in_([d.id for d in duties]),
+            Appointment.kind == SessionKind.home_visit,
+            Appointment.status == AppointmentStatus.booked,
+        )
+        .order_by(Appointment.id)
+    )
+    return {a.id: a for a in rows.all()}
+
+
+def _gps(
+    people: dict[int, Practitioner],
+    rounds_sessions: dict[int, DutySession],
+    appointments: dict[int, Appointment],
+) -> tuple[Gp, ...]:
+    """Each GP with room for their visits already booked (never fewer than booked)."""
+    booked: dict[int, int] = {}
+    for a in appointments.values():
+        booked[a.practitioner_id] = booked.get(a.practitioner_id, 0) + 1
+    gps = []
+    for p in sorted(people.values(), key=lambda p: p.id):
+        duty = rounds_sessions.get(p.id)
+        cap = min(p.max_visits_per_morning, duty.capacity) if duty else p.max_visits_per_morning
+        gps.append(to_gp(p, max(cap, booked.get(p.id, 0))))
+    return tuple(gps)
+
+
+def _sessions(duties: list[DutySession], date: dt.date) -> tuple[Session, ...]:
+    return tuple(
+        Session(str(d.practitioner_id), KINDS[d.kind], minutes(d.start_at, date), m_end)
+        for d in duties
+        if (m_end := minutes(d.end_at, date)) > minutes(d.start_at, date)
+    )
+
+
+def _visit(
+    a: Appointment,
+    patients: dict[int, Patient],
+    requests: dict[int, CareRequest],
+    people: dict[int, Practitioner],
+    date: dt.date,
+    home_visit_minutes: int,
+) -> Visit:
+    """A booked home visit: where, how urgent, how long, promised window, its GP."""
+    lat, lon = location(patients.get(a.patient_id), people[a.practitioner_id])
+    care_request = requests.get(a.request_id)
+    return Visit(
+        id=visit_key(a.id),
+        lat=lat,
+        lon=lon,
+        urgency=urgency(care_request),
+        service_minutes=a.visit_minutes
+        or (care_request.visit_minutes if care_request else None)
+        or home_visit_minutes,
+        promised=Window(minutes(a.start_at, date), minutes(a.end_at, date)),
+        assigned_practitioner_id=str(a.practitioner_id),
+    )
 
 
 async def previous_practitioner(
@@ -270,7 +307,7 @@ async def _practitioners(session: AsyncSession, ids: Iterable[int]) -> dict[int,
     return {p.id: p for p in rows.all()}
 
 
-async def _by_id(session: AsyncSession, model: type, ids: set[int]) -> dict:
+async def _by_id(session: AsyncSession, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
     if not ids:
         return {}
     rows = await session.scalars(select(model).where(model.id.in_(ids)))

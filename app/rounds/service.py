@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.appointments import events
 from app.appointments.models import Appointment
+from app.core import metrics
 from app.core.timeutil import PARIS
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, SessionKind
@@ -140,17 +142,20 @@ async def run_day(
     )
     session.add(run)
     await session.flush()
+    started = time.perf_counter()
     try:
         result = await planner.run(
             _solve, day, delays, params, planner.travel, time_limit_s=2 * limit
         )
     except Exception as exc:  # the failure is recorded, the plan in force stays
+        metrics.observe_solver_run(trigger, "failed", time.perf_counter() - started)
         logger.exception("rounds run %s for %s failed", run.id, date)
         run.status = RunStatus.failed
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
         run.finished_at = now
         await session.flush()
         return run
+    metrics.observe_solver_run(trigger, "succeeded", time.perf_counter() - started)
     told = await _publish(session=session, run=run, day=day, result=result, planner=planner)
     for appointment_id in run.narrowed or []:
         appointment = day.appointments.get(appointment_id)

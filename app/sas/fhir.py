@@ -21,7 +21,7 @@ from app.accounts.models import User
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.errors import DomainError
-from app.core.handlers import validation_errors
+from app.core.handlers import hand_on, validation_errors
 from app.sas import service as sas_service
 from app.sas import slots as slots_service
 from app.sas.config import SasSettings
@@ -261,7 +261,7 @@ def install_fhir_handlers(app: FastAPI) -> None:
             status = exc.status_code if 400 <= exc.status_code < 600 else 400
             return outcome_response(status, exc.message, code=_DOMAIN_CODES.get(status, INVALID))
         assert previous_domain is not None
-        return await previous_domain(request, exc)
+        return await hand_on(previous_domain, request, exc)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -272,7 +272,7 @@ def install_fhir_handlers(app: FastAPI) -> None:
             )
             return outcome_response(400, f"Requête invalide — {summary}")
         assert previous_validation is not None
-        return await previous_validation(request, exc)
+        return await hand_on(previous_validation, request, exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -285,7 +285,7 @@ def install_fhir_handlers(app: FastAPI) -> None:
             }.get(exc.status_code, str(exc.detail))
             return outcome_response(exc.status_code, diagnostics, code=code)
         assert previous_http is not None
-        return await previous_http(request, exc)
+        return await hand_on(previous_http, request, exc)
 
     app.add_exception_handler(FhirError, fhir_error)
     if previous_domain is not None:

@@ -61,6 +61,17 @@ def fhir_instant(value: dt.datetime) -> str:
     return value.astimezone(PARIS).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=8192)
+def slot_instant(value: dt.datetime) -> str:
+    """A Slot bound as the SAS test kit demands (INT_R04, agg-psindiv@45).
+
+    Always ``YYYY-MM-DDThh:mm:ss.SSS+hh:mm``: milliseconds and the Paris offset written out
+    (``+01:00`` in winter, ``+02:00`` in summer), never ``Z``. Appointments (INT_R03) keep
+    :func:`fhir_instant`, as the guide's own examples do.
+    """
+    return value.astimezone(PARIS).isoformat(timespec="milliseconds")
+
+
 def _coding(system: str, code: str) -> dict[str, Any]:
     return {"system": system, "code": code}
 
@@ -248,8 +259,8 @@ def build_slot(
         "appointmentType": common["appointmentType"],
         "schedule": common["schedule"],
         "status": "free",
-        "start": fhir_instant(slot.start),
-        "end": fhir_instant(slot.end),
+        "start": slot_instant(slot.start),
+        "end": slot_instant(slot.end),
         "comment": practitioner.agenda_url,
     }
     if "specialty" in common:

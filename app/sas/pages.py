@@ -18,6 +18,7 @@ from app.accounts.models import Role, User
 from app.appointments import service as appointments_service
 from app.appointments.dependencies import BookingContextDep
 from app.core.clock import NowDep
+from app.core.csrf import CsrfChecked, csrf_token
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.core.handlers import french_message
@@ -26,8 +27,8 @@ from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
 from app.sas import service as sas_service
 from app.sas import slots as slots_service
-from app.web.security import CsrfChecked, csrf_token, require_page_roles
-from app.web.templating import templates
+from app.ui.session import require_page_roles
+from app.ui.templating import templates
 
 pages_router = APIRouter(include_in_schema=False)
 

@@ -68,6 +68,10 @@ IDNST_FINESS_RE = re.compile(r"^1[0-9]{9}$")  # the guide's FINESS-invariant
 PHONE_RE = re.compile(r"^\+33[0-9]{9}$")
 POSTAL_CODE_RE = re.compile(r"^[0-9]{5}$")
 FHIR_ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+# INT_R04 Slot.start/end (test kit, agg-psindiv@45): milliseconds and an explicit offset.
+SLOT_INSTANT_RE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2}$"
+)
 
 FHIR_JSON = "application/fhir+json"
 FHIR_JSON_MEDIA_TYPES = frozenset({FHIR_JSON, "application/json+fhir", "application/json"})

@@ -1,7 +1,9 @@
 """INT_R02: read the regulator accounts the SAS creates and updates (FrPractitionerRegul).
 
-400 when the body is not a FHIR Practitioner at all, 422 when it breaks the SAS profile
-(no usable identifier, no ``active``, no e-mail).
+400 when the body is not a FHIR Practitioner at all (not JSON, nested beyond reason, not
+valid R4); 422 when it breaks the profile. Each profile rule is one small function below,
+raising :class:`ProfileViolation` on the element at fault: a refused body is never partly
+applied, because nothing reaches the accounts service before every rule has passed.
 """
 
 from __future__ import annotations
@@ -17,19 +19,34 @@ from app.sas.outcome import REQUIRED, VALUE, InvalidResource, ProfileViolation, 
 from app.sas.profiles import SYSTEM_IDNPS, SYSTEM_IDNST, SYSTEM_SAS
 from app.sas.views import RegulatorAccountIn, RegulatorIdentifier
 
+Json = Mapping[str, Any]
+
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REGULATOR_SYSTEMS = (SYSTEM_IDNPS, SYSTEM_SAS)
+# The identifier type each regulator system must not carry (the profile fixes the other one).
+_CONTRADICTORY_TYPE = {SYSTEM_IDNPS: "INTRN", SYSTEM_SAS: "IDNPS"}
+_SYSTEM_LABEL = {
+    SYSTEM_IDNPS: "L'identifiant national (urn:oid:1.2.250.1.71.4.2.1) est de type IDNPS",
+    SYSTEM_SAS: "L'identifiant technique SAS (urn:oid:1.2.250.1.213.3.6) est de type INTRN",
+}
+
+
+def _decode_json(body: bytes | str) -> Any:
+    """The parsed body, or a 400 (not JSON, or nested deeper than the parser's stack)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidResource("Le corps de la requête n'est pas du JSON valide.") from None
+    except RecursionError:
+        # Thousands of nested [ or { exhaust the parser's stack: a bad body, not a 500.
+        raise InvalidResource(
+            "Le corps de la requête est imbriqué trop profondément pour être lu."
+        ) from None
 
 
 def load_json_resource(body: bytes | str | Mapping[str, Any], resource_type: str) -> dict:
     """The body as a dict of the expected ``resourceType``, or a 400."""
-    if isinstance(body, bytes | str):
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidResource("Le corps de la requête n'est pas du JSON valide.") from None
-    else:
-        data = dict(body)
+    data = _decode_json(body) if isinstance(body, bytes | str) else dict(body)
     if not isinstance(data, dict):
         raise InvalidResource("Le corps de la requête doit être une ressource FHIR (objet JSON).")
     if data.get("resourceType") != resource_type:
@@ -39,12 +56,50 @@ def load_json_resource(body: bytes | str | Mapping[str, Any], resource_type: str
     return data
 
 
-def _type_codes(identifier: Mapping[str, Any]) -> set[str]:
+def _practitioner(body: bytes | str | Json) -> dict:
+    """A body that parses as a FHIR R4 Practitioner (fhir.resources), or a 400."""
+    data = load_json_resource(body, "Practitioner")
+    try:
+        Practitioner.model_validate(data)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise InvalidResource(
+            f"Ressource Practitioner non conforme à FHIR R4 : {str(exc).splitlines()[0]}"
+        ) from None
+    return data
+
+
+def _source(data: Json) -> str | None:
+    """``meta.source``: optional, but fixed to the SAS's OID when sent."""
+    source = (data.get("meta") or {}).get("source")
+    if source is not None and source != SYSTEM_SAS:
+        raise ProfileViolation(
+            f"meta.source doit valoir {SYSTEM_SAS} (reçu : {source!r}).",
+            code=VALUE,
+            expression="Practitioner.meta.source",
+        )
+    return source
+
+
+def _type_codes(identifier: Json) -> set[str]:
     codings = (identifier.get("type") or {}).get("coding") or []
-    return {c.get("code") for c in codings if isinstance(c, Mapping)}
+    return {str(c.get("code")) for c in codings if isinstance(c, Mapping)}
 
 
-def _regulator_identifier(identifier: Mapping[str, Any]) -> RegulatorIdentifier | None:
+def _check_identifier_type(identifier: Json) -> None:
+    """The two contradictory forms: a national id typed INTRN, a SAS technical id typed IDNPS."""
+    system = str(identifier.get("system") or "")
+    wrong = _CONTRADICTORY_TYPE.get(system)
+    if wrong is not None and wrong in _type_codes(identifier):
+        raise ProfileViolation(
+            f"{_SYSTEM_LABEL[system]}, pas {wrong}.",
+            code=VALUE,
+            expression="Practitioner.identifier.type",
+        )
+
+
+def _regulator_identifier(identifier: Json) -> RegulatorIdentifier | None:
+    """One identifier of the body as a regulator id; ``None`` for systems we do not use."""
+    _check_identifier_type(identifier)
     system = identifier.get("system")
     value = (identifier.get("value") or "").strip()
     if system == SYSTEM_IDNST and "IDNPS" in _type_codes(identifier):
@@ -73,21 +128,11 @@ def _one(found: list[RegulatorIdentifier], label: str) -> RegulatorIdentifier | 
     return found[0] if found else None
 
 
-def parse_regulator(body: bytes | str | Mapping[str, Any]) -> RegulatorAccountIn:
-    """A FrPractitionerRegul body → the account to create or update."""
-    data = load_json_resource(body, "Practitioner")
-    try:
-        Practitioner.model_validate(data)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InvalidResource(
-            f"Ressource Practitioner non conforme à FHIR R4 : {str(exc).splitlines()[0]}"
-        ) from None
-
-    identifiers = [
-        i for i in (_regulator_identifier(raw) for raw in data.get("identifier") or []) if i
-    ]
-    national = _one([i for i in identifiers if i.system == SYSTEM_IDNPS], "nationaux (IDNPS)")
-    technical = _one([i for i in identifiers if i.system == SYSTEM_SAS], "techniques SAS")
+def _identifiers(data: Json) -> tuple[RegulatorIdentifier | None, RegulatorIdentifier | None]:
+    """(national, technical): at least one, each at most one distinct value."""
+    found = [i for i in map(_regulator_identifier, data.get("identifier") or []) if i]
+    national = _one([i for i in found if i.system == SYSTEM_IDNPS], "nationaux (IDNPS)")
+    technical = _one([i for i in found if i.system == SYSTEM_SAS], "techniques SAS")
     if national is None and technical is None:
         raise ProfileViolation(
             "Aucun identifiant exploitable : identifiant national (urn:oid:1.2.250.1.71.4.2.1) "
@@ -95,13 +140,21 @@ def parse_regulator(body: bytes | str | Mapping[str, Any]) -> RegulatorAccountIn
             code=REQUIRED,
             expression="Practitioner.identifier",
         )
+    return national, technical
 
+
+def _active(data: Json) -> bool:
+    """``active`` is mandatory: ``false`` is how the SAS revokes an account."""
     active = data.get("active")
     if not isinstance(active, bool):
         raise ProfileViolation(
             "L'élément active est obligatoire.", code=REQUIRED, expression="Practitioner.active"
         )
+    return active
 
+
+def _email(data: Json) -> str:
+    """The first e-mail telecom (mandatory: it is the regulator's login contact), lower-cased."""
     emails = [
         (t.get("value") or "").strip()
         for t in data.get("telecom") or []
@@ -119,18 +172,55 @@ def parse_regulator(body: bytes | str | Mapping[str, Any]) -> RegulatorAccountIn
             code=VALUE,
             expression="Practitioner.telecom",
         )
+    return emails[0].lower()
 
+
+def _check_name(name: Json) -> tuple[str, str]:
+    """One HumanName: ``family`` and ``given`` are both 1..1 in FrPractitionerRegul."""
+    family = (name.get("family") or "").strip()
+    if not family:
+        raise ProfileViolation(
+            "Le nom de famille (name.family) est obligatoire dans un nom.",
+            code=REQUIRED,
+            expression="Practitioner.name.family",
+        )
+    given = name.get("given") or []
+    first = (given[0] or "").strip() if given else ""
+    if len(given) != 1 or not first:
+        raise ProfileViolation(
+            "Un et un seul prénom (name.given) est attendu dans un nom.",
+            code=VALUE if len(given) > 1 else REQUIRED,
+            expression="Practitioner.name.given",
+        )
+    return family, first
+
+
+def _name(data: Json) -> tuple[str | None, str | None]:
+    """(family, given) of the official name, else the first; no name at all is allowed."""
     names = data.get("name") or []
-    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    given = " ".join(g for g in name.get("given") or [] if g) or None
+    checked = [_check_name(n) for n in names]
+    if not checked:
+        return None, None
+    official = next((i for i, n in enumerate(names) if n.get("use") == "official"), 0)
+    return checked[official]
+
+
+def parse_regulator(body: bytes | str | Json) -> RegulatorAccountIn:
+    """A FrPractitionerRegul body → the account to create or update (or a 400/422)."""
+    data = _practitioner(body)
+    source = _source(data)
+    national, technical = _identifiers(data)
+    active = _active(data)
+    email = _email(data)
+    family, given = _name(data)
     return RegulatorAccountIn(
         national_id=national,
         technical_id=technical,
         active=active,
-        email=emails[0].lower(),
-        family=name.get("family") or None,
+        email=email,
+        family=family,
         given=given,
-        source=(data.get("meta") or {}).get("source"),
+        source=source,
     )
 
 

@@ -35,6 +35,7 @@ from app.sas.profiles import (
     PROFILE_PRACTITIONER_ROLE,
     PROFILE_SCHEDULE,
     PROFILE_SLOT,
+    SLOT_INSTANT_RE,
     SLOT_TYPES,
     SYSTEM_ACT_CODE,
     SYSTEM_APPOINTMENT_TYPE,
@@ -121,17 +122,39 @@ def check_slot(slot: Resource) -> list[str]:
     problems = _require_profile(slot, PROFILE_SLOT, where)
     if slot.get("status") != "free":
         problems.append(f"{where}: status doit être free")
-    bounds = [_aware(slot.get(name)) for name in ("start", "end")]
-    if None in bounds:
-        problems.append(f"{where}: start et end avec fuseau horaire attendus")
-    elif bounds[0] >= bounds[1]:
-        problems.append(f"{where}: start doit précéder end")
+    for check in (_slot_bounds, _slot_security, _slot_service_types, _slot_links):
+        problems += check(slot, where)
+    return problems
+
+
+def _slot_bounds(slot: Resource, where: str) -> list[str]:
+    """INT_R04 instants: AAAA-MM-JJThh:mm:ss.SSS+hh:mm (agg-psindiv@45), start before end."""
+    problems = [
+        f"{where}: {name} au format AAAA-MM-JJThh:mm:ss.SSS+hh:mm attendu ({slot.get(name)!r})"
+        for name in ("start", "end")
+        if not SLOT_INSTANT_RE.fullmatch(str(slot.get(name) or ""))
+    ]
+    start, end = _aware(slot.get("start")), _aware(slot.get("end"))
+    if start is None or end is None:
+        return [*problems, f"{where}: start et end avec fuseau horaire attendus"]
+    return [*problems, f"{where}: start doit précéder end"] if start >= end else problems
+
+
+def _slot_security(slot: Resource, where: str) -> list[str]:
+    """Every meta.security code from TRE-R314, and a CPTS SNP slot carries both."""
+    problems = []
     security = (slot.get("meta") or {}).get("security") or []
     codes = {s.get("code") for s in security if s.get("system") == SYSTEM_SLOT_TYPE}
     if len(codes) != len(security) or not codes <= SLOT_TYPES:
         problems.append(f"{where}: meta.security hors TRE-R314 ({security})")
     if not {"SNP", "CPTS"} <= codes:
         problems.append(f"{where}: un créneau SNP de la CPTS porte SNP et CPTS")
+    return problems
+
+
+def _slot_service_types(slot: Resource, where: str) -> list[str]:
+    """One consultation type (AMB/HH/VR), and the CPTS category 604 with its R5 extension."""
+    problems = []
     service_types = slot.get("serviceType") or []
     consultation = [
         c["code"]
@@ -151,13 +174,17 @@ def check_slot(slot: Resource) -> list[str]:
     ]
     if len(cpts) != 1:
         problems.append(f"{where}: serviceType CPTS (604) attendu une fois")
-    else:
-        exts = [
-            e for e in cpts[0].get("extension") or [] if e.get("url") == EXT_SLOT_SERVICE_TYPE_R5
-        ]
-        ref = exts[0].get("valueReference", {}).get("reference", "") if len(exts) == 1 else ""
-        if not ref.startswith("HealthcareService/"):
-            problems.append(f"{where}: extension R5 serviceType vers HealthcareService attendue")
+        return problems
+    exts = [e for e in cpts[0].get("extension") or [] if e.get("url") == EXT_SLOT_SERVICE_TYPE_R5]
+    ref = exts[0].get("valueReference", {}).get("reference", "") if len(exts) == 1 else ""
+    if not ref.startswith("HealthcareService/"):
+        problems.append(f"{where}: extension R5 serviceType vers HealthcareService attendue")
+    return problems
+
+
+def _slot_links(slot: Resource, where: str) -> list[str]:
+    """Appointment type, the practitioner's agenda URL (comment) and the Schedule."""
+    problems = []
     appointment_type = (slot.get("appointmentType") or {}).get("coding") or []
     if not any(
         c.get("system") == SYSTEM_APPOINTMENT_TYPE and c.get("code") in ("ROUTINE", "WALKIN")
@@ -297,7 +324,7 @@ def check_slot_bundle(bundle: Resource, *, complete: bool = True) -> list[str]:
         expected = "match" if rtype == "Slot" else "include"
         if mode != expected:
             problems.append(f"{key}: search.mode={mode!r}, {expected!r} attendu")
-        check = _CHECKS.get(rtype)
+        check = _CHECKS.get(str(rtype))
         problems += check(resource) if check else [f"{key}: ressource inattendue"]
     for phone in _phones(bundle):
         if not PHONE_RE.fullmatch(phone):
@@ -323,7 +350,7 @@ def check_appointment(appointment: Resource) -> list[str]:
         problems.append("Appointment: extension appointmentOperator attendue")
     else:
         ident = (operators[0].get("valueReference") or {}).get("identifier") or {}
-        code = {SYSTEM_IDNPS: "IDNPS", SYSTEM_SAS: "INTRN"}.get(ident.get("system"))
+        code = {SYSTEM_IDNPS: "IDNPS", SYSTEM_SAS: "INTRN"}.get(str(ident.get("system")))
         if code is None or not ident.get("value"):
             problems.append("Appointment: régulateur identifié par IDNPS ou INTRN attendu")
         elif not _has_type(ident, code, TYPE_SYSTEMS_V2_0203):
@@ -360,6 +387,6 @@ def validate(resource: Resource, *, complete: bool = True) -> None:
     elif rtype == "Appointment":
         problems = check_appointment(resource)
     else:
-        problems = _CHECKS.get(rtype, lambda _r: [])(resource)
+        problems = _CHECKS.get(str(rtype), lambda _r: [])(resource)
     if problems:
         raise SasProfileError(problems)

@@ -8,16 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.agenda import service as agenda_service
 from app.appointments import service as appointments_service
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS, day_bounds
-from app.practitioners import agenda as agenda_service
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
 from app.rounds import service as rounds_service
 from app.rounds.schemas import RouteOut
+from app.ui.layout import SecretariatUser, render, today
 from app.web import forms
-from app.web.common import SecretariatUser, render, today
 from app.web.dashboard import MODALITY_LABELS
 from app.web.svg import Point, round_map
 

@@ -17,9 +17,9 @@ from app.core.timeutil import PARIS, at
 from app.messaging import service as messaging_service
 from app.patients import service as patients_service
 from app.practitioners import service as practitioners_service
+from app.ui.layout import SecretariatUser, render
 from app.web import forms
 from app.web.agenda import STATUS_LABELS
-from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS
 
 router = APIRouter(include_in_schema=False)

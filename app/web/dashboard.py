@@ -17,8 +17,8 @@ from app.practitioners import service as practitioners_service
 from app.practitioners.models import SessionKind
 from app.requests import service as requests_service
 from app.rounds import service as rounds_service
-from app.web.common import SecretariatUser, render, today
-from app.web.security import PageUser, home_for
+from app.ui.layout import SecretariatUser, render, today
+from app.ui.session import PageUser, home_for
 
 router = APIRouter(include_in_schema=False)
 

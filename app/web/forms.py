@@ -7,9 +7,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from app.core.csrf import check_csrf
 from app.core.errors import DomainError
-from app.web.security import check_csrf
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +47,7 @@ class FormErrors(dict[str, str]):
         return self.get("")
 
 
-def message_for(error: dict[str, Any]) -> str:
+def message_for(error: ErrorDetails) -> str:
     if error["type"] == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     return _MESSAGES.get(error["type"], str(error["msg"]))

@@ -23,8 +23,8 @@ from app.requests.schemas import RequestIn
 from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
+from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
-from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -135,7 +135,7 @@ async def new_request(
 @router.post("/patients/nouveau", response_class=HTMLResponse)
 async def create_patient(request: Request, session: SessionDep, user: SecretariatUser) -> Any:
     data = await forms.read_form(request)
-    values = {key: forms.text(data, key) for key in PATIENT_FIELDS}
+    values: dict[str, Any] = {key: forms.text(data, key) for key in PATIENT_FIELDS}
     values.update({flag: forms.checked(data, flag) for flag in PATIENT_FLAGS})
     values["confirm_duplicate"] = forms.checked(data, "confirm_duplicate")
     errors = forms.FormErrors()

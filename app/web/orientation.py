@@ -14,8 +14,8 @@ from app.orientation import listing
 from app.orientation import service as orientation_service
 from app.orientation.models import STATUS_LABELS, CaseStatus, CloseReason
 from app.orientation.service import VULNERABILITY_LABELS
+from app.ui.layout import SecretariatUser, render
 from app.web import forms
-from app.web.common import SecretariatUser, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,7 +64,7 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     now = request.app.state.clock()
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "status": status,
             "label": STATUS_LABELS[status],

@@ -15,8 +15,8 @@ from app.patients import service as patients_service
 from app.practitioners import service as practitioners_service
 from app.requests import service as requests_service
 from app.requests.triage import RED_FLAGS
+from app.ui.layout import SecretariatUser, render
 from app.web.agenda import STATUS_LABELS
-from app.web.common import SecretariatUser, render
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
 from app.web.intake import MT_LABELS, SEX_LABELS
 

@@ -9,14 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.agenda import service as agenda_service
 from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.timeutil import PARIS, at, day_bounds
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import PractitionerStatus
 from app.practitioners.schemas import AbsenceIn, SessionIn, SessionTemplateIn
+from app.ui.layout import CoordinatorUser, render, today
 from app.web import forms
-from app.web.common import CoordinatorUser, render, today
 from app.web.dashboard import MODALITY_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -237,7 +238,7 @@ async def add_absence(request: Request, session: SessionDep, user: CoordinatorUs
     if not errors and practitioner is not None and absence_in is not None:
         try:
             async with session.begin_nested():
-                await practitioners_service.add_absence(
+                await agenda_service.add_absence(
                     session=session, practitioner=practitioner, absence_in=absence_in
                 )
             return RedirectResponse("/equipe?fait=absence", status_code=303)

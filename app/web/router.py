@@ -8,10 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts import service as accounts_service
+from app.core.csrf import check_csrf, csrf_token
 from app.core.db import SessionDep
+from app.ui.session import home_for, login
+from app.ui.templating import templates
 from app.web import agenda, appointments, dashboard, intake, orientation, patients, roster
-from app.web.security import check_csrf, csrf_token, home_for, login
-from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 for _pages in (dashboard, intake, agenda, appointments, patients, roster, orientation):

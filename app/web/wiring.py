@@ -12,8 +12,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.config import Settings
 from app.core.errors import DomainError
-from app.web.security import LoginRequired
-from app.web.templating import templates
+from app.core.handlers import hand_on
+from app.ui.session import LoginRequired
+from app.ui.templating import templates
 
 SESSION_MAX_AGE = 8 * 3600  # a working day; then the secretary logs in again
 
@@ -39,7 +40,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
     )
     json_handler = app.exception_handlers.get(DomainError)
 
-    async def _domain_error(request: Request, exc: DomainError) -> Response:
+    async def _domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
         if isinstance(exc, LoginRequired):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
@@ -51,7 +53,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
                 status_code=exc.status_code,
             )
         if json_handler is not None:
-            return await json_handler(request, exc)
+            return await hand_on(json_handler, request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
 
     app.add_exception_handler(DomainError, _domain_error)

@@ -184,9 +184,10 @@ async def seed(db, world) -> None:
 
 async def test_indicators_match_the_hand_count(db, world):
     await seed(db, world)
-    r = await indicators_service.compute(
+    report = await indicators_service.compute(
         session=db, span=indicators_service.Period(FROM, TO), tariffs=TariffTable()
     )
+    r = report.as_dict()
     assert r["professionals"] == {
         "titular": 2,
         "adjoint": 1,
@@ -273,8 +274,8 @@ async def test_indicators_match_the_hand_count(db, world):
         span=indicators_service.Period(FROM, dt.date(2026, 12, 6)),
         tariffs=TariffTable(),
     )
-    assert first_week["requests"]["received"] == 12
-    assert first_week["sas"]["bookings"] == 0
+    assert first_week.requests.received == 12
+    assert first_week.sas.bookings == 0
 
 
 async def test_the_api_masks_small_counts(client, db, world):
@@ -408,7 +409,7 @@ async def test_open_cases_at_end_ignore_later_closings(db, world):
         tariffs=TariffTable(),
     )
     # On 1 Dec all 6 had entered and none was declared yet.
-    assert r["orientation"]["open_at_end"] == 6
-    assert r["orientation"]["entered"] == 6
-    assert r["orientation"]["declared"] == 0
+    assert r.orientation.open_at_end == 6
+    assert r.orientation.entered == 6
+    assert r.orientation.declared == 0
     assert OutboxMessage  # outbox table present

@@ -8,19 +8,19 @@ from app.sas import AppointmentView, PlaceView, PractitionerView, RegulatorIdent
 
 CEST = dt.timezone(dt.timedelta(hours=2))
 CET = dt.timezone(dt.timedelta(hours=1))
-OPERATOR = RegulatorIdentifier("urn:oid:1.2.250.1.71.4.2.1", "3456780581/11242343")
+OPERATOR = RegulatorIdentifier("urn:oid:1.2.250.1.71.4.2.1", "810000000417")
 
 
 def make_view(**overrides) -> AppointmentView:
-    """The booking of the guide's Appointment-1 example."""
+    """The booking of our ``appointment-booked`` fixture (tests/data/sas)."""
     values = dict(
-        identifier_system="urn:oid:1.1.111.1.11.1.1.1",
-        identifier_value="b6e39355-8a61-4556-b340-36f7b95fec6a",
+        identifier_system="https://premier-recours.test/fhir/sid/appointment",
+        identifier_value="0f6c1d2e-7a43-4b8e-9c15-3e2d4a5b6c70",
         status="booked",
-        start=dt.datetime(2022, 9, 4, 14, 0, tzinfo=CET),
-        end=dt.datetime(2022, 9, 4, 14, 15, tzinfo=CET),
-        created=dt.datetime(2022, 9, 1, 10, 0, tzinfo=CET),
-        practitioner_idnps="810100050075",
+        start=dt.datetime(2026, 1, 15, 14, 0, tzinfo=CET),
+        end=dt.datetime(2026, 1, 15, 14, 15, tzinfo=CET),
+        created=dt.datetime(2026, 1, 12, 10, 0, tzinfo=CET),
+        practitioner_idnps="810000000123",
         operator=OPERATOR,
         slot_id="s-1",
     )

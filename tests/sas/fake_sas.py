@@ -3,7 +3,8 @@
 It answers INT_R03 pushes like the SAS would (``POST``/conditional ``PUT`` of Appointment)
 and can be scripted to fail (``fail_next``), to hang until released (``hang_next``, for
 client time-outs without sleeping) or to give any status (``respond_next``). It also holds
-the SAS side of INT_R04/INT_R02: the example requests the SAS sends to us.
+the SAS side of INT_R04/INT_R02: the requests the SAS sends to us, built from our own
+fixtures in ``tests/data/sas`` (written to the guide, with fictitious people and ids).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-EXAMPLES_DIR = Path("/work/shared/data/sas-ig-examples")
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "data" / "sas"
 
 # The INT_R04 example query of docs/sas-interface.md, verbatim (joined on one line).
 EXAMPLE_SLOT_QUERY = (
@@ -50,9 +51,9 @@ def slot_search_params(
     ]
 
 
-def load_example(name: str) -> dict[str, Any]:
-    """One of the guide's shared examples (e.g. ``Practitioner-ExamplePractitionerRegul1``)."""
-    return json.loads((EXAMPLES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+def load_fixture(name: str) -> dict[str, Any]:
+    """A fresh copy of one of our SAS fixtures (e.g. ``regulator-national``)."""
+    return json.loads((FIXTURES_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -9,28 +9,28 @@ import pytest
 from app.sas import RegulatorIdentifier, build_appointment, validate
 from app.sas.validation import check_appointment, parse_r4
 from tests.sas.factories import CET, make_view
-from tests.sas.fake_sas import load_example
+from tests.sas.fake_sas import load_fixture
 
 
 def _strip(resource):
-    """The parts the guide's examples carry (they have an id and no ``created``)."""
-    resource = {k: v for k, v in resource.items() if k not in ("id", "created", "slot")}
-    return resource
+    """The parts the fixtures carry (they have an id and no ``created`` nor ``slot``)."""
+    return {k: v for k, v in resource.items() if k not in ("id", "created", "slot")}
 
 
 @pytest.mark.parametrize(
-    ("example", "status"), [("Appointment-1", "booked"), ("Appointment-2", "cancelled")]
+    ("fixture", "status"),
+    [("appointment-booked", "booked"), ("appointment-cancelled", "cancelled")],
 )
-def test_matches_the_guide_examples(example, status):
+def test_matches_the_guides_form(fixture, status):
     ours = build_appointment(make_view(status=status))
     validate(ours)
-    theirs = load_example(example)
-    # Same instants, written in Paris time (the example writes +01:00 in September).
-    assert dt.datetime.fromisoformat(ours["start"]) == dt.datetime.fromisoformat(theirs["start"])
-    for key in ("start", "end"):
-        ours[key] = theirs[key]
-    assert _strip(ours) == _strip(theirs)
+    theirs = load_fixture(fixture)
     assert check_appointment(theirs) == []
+    parse_r4(theirs)
+    # The fixture writes the guide's type system and instants without milliseconds (INT_R03
+    # keeps that form; only INT_R04 slots carry milliseconds).
+    assert ours["start"] == "2026-01-15T14:00:00+01:00"
+    assert _strip(ours) == _strip(theirs)
 
 
 def test_technical_operator_id_is_typed_intrn():
@@ -56,9 +56,9 @@ def test_cancellation_reason_is_sent_when_cancelled():
     "overrides",
     [
         {"status": "arrived"},
-        {"start": dt.datetime(2022, 9, 4, 14, 0)},
-        {"end": dt.datetime(2022, 9, 4, 13, 0, tzinfo=CET)},
-        {"practitioner_idnps": "10100050075"},
+        {"start": dt.datetime(2026, 1, 15, 14, 0)},
+        {"end": dt.datetime(2026, 1, 15, 13, 0, tzinfo=CET)},
+        {"practitioner_idnps": "10000000123"},
         {"identifier_value": ""},
     ],
 )

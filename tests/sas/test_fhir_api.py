@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import quote
 
 import httpx
@@ -122,8 +123,8 @@ async def test_the_specification_example_query(client, db, clock, fhir):
     assert bundle["total"] == 2 * (14 + 24 + 24 + 10)
     slots = _entries(bundle, "Slot")
     assert len(slots) == bundle["total"]
-    assert min(s["start"] for s in slots) == "2024-06-12T16:30:00+02:00"
-    assert max(s["start"] for s in slots) == "2024-06-15T16:15:00+02:00"
+    assert min(s["start"] for s in slots) == "2024-06-12T16:30:00.000+02:00"
+    assert max(s["start"] for s in slots) == "2024-06-15T16:15:00.000+02:00"
     assert {s["comment"] for s in slots} == {
         f"http://test/sas/praticiens/{first.id}",
         f"http://test/sas/praticiens/{second.id}",
@@ -166,6 +167,50 @@ async def test_twenty_five_practitioners_in_one_search(client, db, clock, fhir):
     )
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+# INT_R04 (test kit, agg-psindiv@45): milliseconds and the offset, always, never "Z".
+SLOT_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$")
+
+
+@pytest.mark.parametrize(
+    ("start_day", "open_days", "offsets"),
+    [
+        (dt.date(2026, 12, 10), 3, {"+01:00"}),  # Thu → Sun: Thu, Fri, Sat
+        (dt.date(2026, 6, 18), 3, {"+02:00"}),
+        # Sat 24 → Tue 27 October 2026: summer time ends on the Sunday; Sat and Mon open.
+        (dt.date(2026, 10, 24), 2, {"+01:00", "+02:00"}),
+    ],
+    ids=["winter", "summer", "clock-change"],
+)
+async def test_every_slot_instant_of_a_72_hour_search_has_milliseconds_and_offset(
+    client, db, clock, fhir, start_day, open_days, offsets
+):
+    """25 GPs over 72 hours: every Slot.start/end in the form the SAS test kit demands."""
+    clock.set(local(start_day, 8))
+    gps = [
+        await sas_gp(db, start_day, family_name=f"Medecin{i}", rpps=f"{10000000100 + i:011d}")
+        for i in range(25)
+    ]
+    start = local(start_day, 8)
+    end = start + dt.timedelta(hours=72)
+    response = await _search(client, fhir, [f"8{gp.rpps}" for gp in gps], start, end)
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    slots = _entries(bundle, "Slot")
+    assert len(slots) == bundle["total"] == 25 * open_days * 24  # 14:00–20:00 by 15 min
+    seen = set()
+    for slot in slots:
+        for name in ("start", "end"):
+            value = slot[name]
+            assert SLOT_INSTANT.fullmatch(value), value
+            moment = dt.datetime.fromisoformat(value)
+            # The offset written is Paris's at that instant (+01:00 winter, +02:00 summer).
+            assert moment.utcoffset() == moment.astimezone(PARIS).utcoffset(), value
+            assert value.endswith(".000" + value[-6:])
+            seen.add(value[-6:])
+    assert seen == offsets
+    _assert_conforming(bundle)  # fhir.resources parses the whole bundle
 
 
 async def test_nothing_free_is_total_zero(client, db, clock, fhir):
@@ -251,7 +296,7 @@ async def test_a_slot_taken_by_the_secretariat_disappears(client, db, clock, fhi
     start, end = local(today, 14), local(today, 20)
     before = (await _search(client, fhir, [f"8{gp.rpps}"], start, end)).json()
     taken = local(today, 15, 30)
-    assert any(s["start"] == _iso(taken)[:19] + "+01:00" for s in _entries(before, "Slot"))
+    assert any(s["start"] == _iso(taken) for s in _entries(before, "Slot"))
     patient = await make_patient(db)
     response = await client.post(
         "/api/requests", json={"patient_id": patient.id, "reason": "Fièvre"}, headers=secretary
@@ -270,7 +315,7 @@ async def test_a_slot_taken_by_the_secretariat_disappears(client, db, clock, fhi
     assert response.status_code == 201, response.text
     after = (await _search(client, fhir, [f"8{gp.rpps}"], start, end)).json()
     assert after["total"] == before["total"] - 1
-    assert "2026-12-07T15:30:00+01:00" not in {s["start"] for s in _entries(after, "Slot")}
+    assert "2026-12-07T15:30:00.000+01:00" not in {s["start"] for s in _entries(after, "Slot")}
 
 
 async def test_demo_territory_every_gp_has_free_slots_in_the_next_three_days(

@@ -74,7 +74,7 @@ async def test_hh_slots_only_in_sessions_open_to_the_sas_and_cached(
     bundle = (await client.get("/fhir/Slot", params=params, headers=fhir)).json()
     slots = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Slot"]
     assert [(s["serviceType"][0]["coding"][0]["code"], s["start"]) for s in slots] == [
-        ("HH", "2026-12-07T11:00:00+01:00")
+        ("HH", "2026-12-07T11:00:00.000+01:00")
     ]
     assert slots[0]["comment"].endswith(f"/sas/praticiens/{open_gp.id}")
     assert check_slot_bundle(bundle) == []

@@ -15,11 +15,11 @@ from app.sas import (
     check_slot_bundle,
     validate,
 )
-from app.sas.mapping import fhir_instant
+from app.sas.mapping import fhir_instant, slot_instant
 from app.sas.search_params import ALL_INCLUDES, INCLUDE_SCHEDULE, INCLUDE_SERVICE
 from app.sas.validation import parse_r4
 from tests.sas.factories import make_practitioner, make_slot
-from tests.sas.fake_sas import load_example
+from tests.sas.fake_sas import load_fixture
 
 BASE = "https://premier-recours.test/fhir"
 SELF = f"{BASE}/Slot?status=free"
@@ -81,7 +81,7 @@ def test_slot_carries_the_sas_codes_and_the_agenda_url(cpts):
     assert slot["specialty"][0]["coding"][0]["code"] == "SM54"
     assert slot["appointmentType"]["coding"][0]["code"] == "ROUTINE"
     assert slot["comment"] == alice.agenda_url
-    assert slot["start"] == "2024-06-12T16:30:00+02:00"
+    assert slot["start"] == "2024-06-12T16:30:00.000+02:00"
     assert slot["status"] == "free"
 
 
@@ -164,8 +164,26 @@ def test_slots_are_sorted_and_times_shown_in_paris(cpts):
     )
     bundle = _bundle([utc_slot, make_slot(alice, 0)], [alice], cpts)
     starts = [e["resource"]["start"] for e in _of_type(bundle, "Slot")]
-    assert starts == ["2024-06-12T16:30:00+02:00", "2024-06-12T17:15:00+02:00"]
+    assert starts == ["2024-06-12T16:30:00.000+02:00", "2024-06-12T17:15:00.000+02:00"]
     assert fhir_instant(dt.datetime(2024, 1, 5, 8, 0, tzinfo=dt.UTC)) == "2024-01-05T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC), "2026-01-05T09:00:00.000+01:00"),
+        (dt.datetime(2026, 7, 5, 8, 0, tzinfo=dt.UTC), "2026-07-05T10:00:00.000+02:00"),
+        # Sub-millisecond parts are cut, never rounded into the next slot.
+        (dt.datetime(2026, 7, 5, 8, 0, 0, 999999, tzinfo=dt.UTC), "2026-07-05T10:00:00.999+02:00"),
+        # Either side of the autumn clock change (25 October 2026, 03:00 → 02:00).
+        (dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC), "2026-10-25T02:30:00.000+02:00"),
+        (dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC), "2026-10-25T02:30:00.000+01:00"),
+    ],
+)
+def test_slot_instants_carry_milliseconds_and_the_paris_offset(moment, expected):
+    assert slot_instant(moment) == expected
+    # Appointments (INT_R03) keep the guide examples' form, without milliseconds.
+    assert fhir_instant(moment) == expected[:19] + expected[-6:]
 
 
 def test_a_slot_of_an_unknown_practitioner_is_a_programming_error(cpts):
@@ -183,6 +201,8 @@ def test_a_slot_of_an_unknown_practitioner_is_a_programming_error(cpts):
         (("Practitioner", "identifier", 0, "value"), "10000000001", "non préfixé"),
         (("Slot", "meta", "security", 0, "code"), "PUBLIC", "SNP et CPTS"),
         (("Slot", "status"), "busy", "free"),
+        (("Slot", "start"), "2024-06-12T16:30:00+02:00", "hh:mm:ss.SSS+hh:mm"),
+        (("Slot", "end"), "2024-06-12T14:45:00.000Z", "hh:mm:ss.SSS+hh:mm"),
     ],
 )
 def test_our_checks_catch_each_broken_rule(cpts, path, value, expected):
@@ -198,11 +218,16 @@ def test_our_checks_catch_each_broken_rule(cpts, path, value, expected):
         validate(bundle)
 
 
-def test_the_guide_example_parses_but_its_placeholder_urls_are_flagged():
-    example = load_example("Bundle-ExampleBundleCPTS")
+def test_a_guide_shaped_bundle_parses_but_its_placeholder_urls_are_flagged():
+    example = load_fixture("bundle-cpts-search")
     parse_r4(example)
     problems = check_slot_bundle(example)
-    assert any("fullUrl" in p for p in problems)
+    assert len(problems) == len(example["entry"])
+    assert all("fullUrl" in p for p in problems), problems
+    # The same bundle on a real base is conforming.
+    for entry in example["entry"]:
+        entry["fullUrl"] = entry["fullUrl"].replace("https://<base_URl>", BASE)
+    validate(example)
 
 
 def test_capability_statement_lists_slot_search_and_practitioner_update():

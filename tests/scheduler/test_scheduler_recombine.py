@@ -11,14 +11,8 @@ from scheduler import Parameters, solve_rounds
 from scheduler.bievre import morning
 from scheduler.plan import build_rounds_model
 from scheduler.recombine import recombine, round_cost
-from scheduler.routing import (
-    Customer,
-    RoutingProblem,
-    RoutingSolution,
-    Vehicle,
-    _solve_once,
-    solve_routing,
-)
+from scheduler.routing import _solve_once, solve_routing
+from scheduler.vrp import Customer, RoutingProblem, RoutingSolution, Vehicle
 
 PCI, LCI = "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION"
 

@@ -12,15 +12,18 @@ from checker import check_solomon
 from scheduler import read_solomon, solve_solomon
 from scheduler.bench import main, routing_cost_gap
 
-SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "solomon"
+# The six public instances are kept in the repository (see benchmarks/data/solomon/README.md).
+SOLOMON = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "solomon"
 
 
 @pytest.fixture(scope="module")
 def c101():
-    path = SOLOMON / "C101.txt"
-    if not path.exists():
-        pytest.skip("shared Solomon data not available")
-    return read_solomon(path)
+    return read_solomon(SOLOMON / "C101.txt")  # missing data is a failure, never a skip
+
+
+def test_the_six_instances_are_in_the_repository():
+    names = sorted(p.stem for p in SOLOMON.glob("*.txt"))
+    assert names == ["C101", "C201", "R101", "R201", "RC101", "RC201"]
 
 
 def test_reader_gets_fleet_depot_and_customers(c101):

@@ -1,4 +1,4 @@
-"""A practitioner's day: sessions and the appointments in them, in order."""
+"""A practitioner's day (sessions and the appointments in them, in order) and absences."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.appointments import queries as appointments_queries
 from app.appointments import service as appointments_service
 from app.audit import service as audit_service
-from app.core.timeutil import day_bounds
+from app.core.errors import Conflict
+from app.core.timeutil import PARIS, aware, day_bounds
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import Practitioner
+from app.practitioners.models import Absence, Practitioner
+from app.practitioners.schemas import AbsenceIn
 from app.requests.models import CareRequest
 
 
@@ -111,3 +114,24 @@ def _patient_brief(patient: Patient | None) -> dict[str, Any] | None:
         "latitude": patient.latitude,
         "longitude": patient.longitude,
     }
+
+
+async def add_absence(
+    *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
+) -> Absence:
+    """Record an absence, refused while appointments are still held in it."""
+    booked = await appointments_queries.active_between(
+        session=session,
+        practitioner_ids=[practitioner.id],
+        start=aware(absence_in.start_at, PARIS),
+        end=aware(absence_in.end_at, PARIS),
+    )
+    if booked:
+        raise Conflict(
+            f"{len(booked)} rendez-vous sont déjà pris sur cette période : "
+            "déplacez-les ou annulez-les avant de déclarer l'absence.",
+            appointment_ids=booked,
+        )
+    return await practitioners_service.add_absence(
+        session=session, practitioner=practitioner, absence_in=absence_in
+    )

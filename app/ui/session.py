@@ -1,14 +1,14 @@
-"""Pages: the signed session cookie, CSRF tokens, and "log in first" redirects."""
+"""Pages: who is logged in through the signed session cookie, and "log in first" redirects."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, User
+from app.core.csrf import csrf_token
 from app.core.db import SessionDep
 from app.core.errors import DomainError, Forbidden
 
@@ -19,32 +19,6 @@ class LoginRequired(DomainError):
     status_code = 303
     code = "login_required"
     default_message = "Veuillez vous connecter."
-
-
-def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return token
-
-
-def check_csrf(request: Request, submitted: str | None) -> None:
-    expected = request.session.get("csrf")
-    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
-        raise Forbidden("Formulaire expiré ou invalide (jeton CSRF) : rechargez la page.")
-
-
-async def verify_csrf(request: Request) -> None:
-    """Every state-changing page request carries the session's CSRF token (form or header)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    submitted = request.headers.get("x-csrf-token")
-    if submitted is None:
-        form = await request.form()
-        value = form.get("csrf_token")
-        submitted = value if isinstance(value, str) else None
-    check_csrf(request, submitted)
 
 
 async def page_user(request: Request, session: SessionDep) -> User:
@@ -65,7 +39,6 @@ async def page_user(request: Request, session: SessionDep) -> User:
 
 
 PageUser = Annotated[User, Depends(page_user)]
-CsrfChecked = Depends(verify_csrf)
 
 
 def require_page_roles(*roles: Role):

@@ -9,10 +9,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.accounts.models import Role, User
+from app.core.csrf import csrf_token
 from app.core.errors import Forbidden
 from app.core.timeutil import PARIS
-from app.web.security import PageUser, csrf_token
-from app.web.templating import templates
+from app.ui.session import PageUser
+from app.ui.templating import templates
 
 SECRETARIAT = (Role.secretary, Role.coordinator, Role.admin)
 ROSTER = (Role.coordinator, Role.admin)

@@ -1,1 +1,0 @@
-"""ORM models of the web domain."""
