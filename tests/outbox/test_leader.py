@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from app import cli
@@ -140,9 +141,11 @@ async def test_the_runner_runs_only_the_jobs_it_leads(app, other_maker):
         assert time.monotonic() - resigned < 10, "the runner did not take over"
         await asyncio.sleep(0.05)
     assert is_leader(app, "test.job")
+    assert REGISTRY.get_sample_value("premier_recours_leader", {"job": "test.job"}) == 1.0
     stop.set()
     await asyncio.wait_for(runner, timeout=10)
     assert not is_leader(app, "test.job")
+    assert REGISTRY.get_sample_value("premier_recours_leader", {"job": "test.job"}) == 0.0
     async with app.state.sessionmaker() as session:
         lease = await session.get(PeriodicJobLease, "test.job")
         assert lease.holder is None  # handed back on the way out
