@@ -1,4 +1,4 @@
-"""The `premier-recours` command: serve, migrate, seed-demo, worker, bench."""
+"""The `premier-recours` command: serve, migrate, seed-demo, territory import, worker, bench."""
 
 from __future__ import annotations
 
@@ -82,6 +82,42 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     elif "run_worker_in_process" not in settings.model_fields_set:
         settings.run_worker_in_process = True
     return settings
+
+
+async def _import_territory(settings: Settings, path: str) -> str:
+    from app.core.db import make_engine, make_sessionmaker
+    from app.territory import service as territory
+
+    data = territory.read_file(path)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            result = await territory.import_territory(session=session, data=data)
+    finally:
+        await engine.dispose()
+    notice = ""
+    if data.cpts.name != settings.cpts_name:
+        # The SMS and the SAS publish CPTS_NAME; say so when the file names another CPTS.
+        notice = f" Attention : CPTS_NAME vaut « {settings.cpts_name} »."
+    return (
+        f"Territoire « {data.cpts.name} » : {len(data.communes)} communes "
+        f"({result.added} ajoutées, {result.updated} modifiées, {result.removed} retirées, "
+        f"{result.unchanged} inchangées).{notice}"
+    )
+
+
+def cmd_territory_import(args: argparse.Namespace) -> int:
+    from app.core import migrate
+    from app.territory.service import TerritoryFileError
+
+    settings = _settings(args)
+    migrate.upgrade(settings.database_url)
+    try:
+        print(asyncio.run(_import_territory(settings, args.file)))
+    except TerritoryFileError as exc:
+        print(f"Fichier de territoire refusé : {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -182,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(func=cmd_migrate)
     seed = sub.add_parser("seed-demo", help="crée le territoire de démonstration")
     seed.set_defaults(func=cmd_seed_demo, demo=True)
+    territory = sub.add_parser("territory", help="territoire de la CPTS (communes, identité)")
+    territory_sub = territory.add_subparsers(dest="territory_command", required=True)
+    territory_import = territory_sub.add_parser(
+        "import", help="charge un fichier de territoire (JSON) dans la base"
+    )
+    territory_import.add_argument("file", help="fichier JSON, ex. app/demo/territory-bievre.json")
+    territory_import.set_defaults(func=cmd_territory_import)
     worker = sub.add_parser(
         "worker", help="envoie la file (SMS, SAS) et lance les tâches périodiques"
     )

@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.accounts.dependencies import document_roles
 from app.appointments.billing import TariffTable
+from app.appointments.effects import Effects
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
@@ -89,8 +91,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Domains append async callables taking the app (clients to open and close).
     app.state.on_startup = []
     app.state.on_shutdown = []
-    # Domains append async listeners (see app/appointments/events.py) in their wiring.
-    app.state.appointment_listeners = []
+    # Domains register their appointment effects; the order is app/appointments/effects.py's.
+    app.state.appointment_listeners = Effects()
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock or system_clock
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _wire_domain(app, domain, settings)
     install_observability(app, settings)
     install_docs(app)
+    document_roles(app)
     return app
 
 

@@ -18,6 +18,7 @@ DOMAINS_WITH_MODELS = (
     "messaging",
     "gp",
     "orientation",
+    "territory",
 )
 
 for _domain in DOMAINS_WITH_MODELS:

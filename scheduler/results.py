@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -129,26 +130,45 @@ class RoundsResult:
             problems.append("objective parts do not add up")
         return problems
 
-    def explain(self) -> str:
-        """A short French account of the plan, one line per round and per drop."""
+    def explain(self, names: Mapping[str, str] | None = None) -> str:
+        """A short French account of the plan, one line per round and per drop.
+
+        ``names`` gives the people's names by practitioner and visit id ("Dr Martin");
+        an id without a name is written as is (benchmarks).
+        """
+        label = (names or {}).get
         lines = []
         for r in self.routes:
             if not r.stops:
                 continue
             stops = ", ".join(
-                f"{s.visit_id} {_hhmm(s.window.start)}–{_hhmm(s.window.end)}" for s in r.stops
+                f"{label(s.visit_id, s.visit_id)} {_hhmm(s.window.start)}–{_hhmm(s.window.end)}"
+                for s in r.stops
             )
+            count = len(r.stops)
             lines.append(
-                f"{r.practitioner_id} : {len(r.stops)} visite(s), "
+                f"{label(r.practitioner_id, r.practitioner_id)} : {count} "
+                f"visite{'s' if count > 1 else ''}, "
                 f"{r.travel_minutes:.0f} min de trajet — {stops}"
             )
         for d in self.dropped:
-            lines.append(f"{d.visit_id} non planifiée ({d.urgency}) : {d.text}")
+            lines.append(f"{label(d.visit_id, d.visit_id)} non planifiée ({d.urgency}) : {d.text}")
         for vid in self.continuity_missed:
-            lines.append(f"{vid} : médecin habituel non disponible (continuité non respectée)")
+            lines.append(
+                f"{label(vid, vid)} : médecin habituel non disponible (continuité non respectée)"
+            )
         for pid, why in sorted(self.excluded_practitioners.items()):
-            lines.append(f"{pid} sans tournée : {why}")
+            lines.append(f"{label(pid, pid)} sans tournée : {EXCLUSION_TEXT.get(why, why)}")
         return "\n".join(lines)
+
+
+#: Why a practitioner has no round, in the words the summary uses.
+EXCLUSION_TEXT = {
+    "no_session": "pas de vacation de visites ce jour",
+    "adjoint_outside_authorisation": "hors des dates d'autorisation de l'adjoint",
+    "adjoint_titular_unknown": "titulaire de l'adjoint inconnu",
+    "adjoint_without_titular": "titulaire absent ou hors service",
+}
 
 
 def _hhmm(minutes: int) -> str:

@@ -1,8 +1,8 @@
-"""Telephony settings: typed, read from the environment only when the app builds them.
+"""Telephony settings: a typed model, filled by whoever embeds the package.
 
-Nothing here is read at import time. The app calls ``TelephonySettings()`` in its
-factory (or tests pass every value explicitly) and hands the object to
-:func:`telephony.build_provider` and the pure helpers.
+Nothing here reads the environment: the app's root settings (``app.core.config``) read
+the variables and build this model as their ``telephony`` section (tests pass every
+value explicitly), then hand it to :func:`telephony.build_provider` and the pure helpers.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 #: Opening hours of the phone secretariat, by ISO weekday (1 = Monday … 7 = Sunday).
 OpeningHours = dict[int, list[tuple[dt.time, dt.time]]]
@@ -47,10 +46,8 @@ class SmsReplyMode(StrEnum):
     ALPHANUMERIC = "alphanumeric"
 
 
-class TelephonySettings(BaseSettings):
-    """Everything the telephony package needs; environment variables override defaults."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+class TelephonySettings(BaseModel):
+    """Everything the telephony package needs (the app's section ``settings.telephony``)."""
 
     sms_backend: SmsBackend = SmsBackend.CONSOLE
 
@@ -69,6 +66,8 @@ class TelephonySettings(BaseSettings):
     twilio_max_concurrency: int = Field(default=8, ge=1, le=64)
 
     #: The URL Twilio calls and signs: webhook signatures are checked against it.
+    #: In the app, filled from the root ``PUBLIC_BASE_URL`` (as are ``cpts_name`` and
+    #: ``timezone``): declared once there, never read from the environment here.
     public_base_url: str = "http://127.0.0.1:8000"
     #: Behind a proxy that sets X-Forwarded-Proto/Host, rebuild the signed URL from them.
     trust_forwarded_headers: bool = False

@@ -22,6 +22,7 @@ from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker
 from app.main import create_app
 from app.models import Base
+from app.territory import service as territory
 
 # A Monday in the platform's normal week, before the secretariat opens.
 MONDAY_0830 = dt.datetime(2026, 12, 7, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
@@ -89,6 +90,11 @@ async def _empty_tables(app) -> None:
             await conn.execute(text("UPDATE practitioners SET titular_id = NULL"))
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
+    # Every test starts on the demo territory (its communes place patients and GPs).
+    async with app.state.sessionmaker() as session, session.begin():
+        await territory.import_territory(
+            session=session, data=territory.read_file(territory.DEMO_TERRITORY_FILE)
+        )
 
 
 @pytest.fixture

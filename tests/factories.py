@@ -12,12 +12,12 @@ from stdnum import luhn
 
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, User
-from app.core.territory import find_commune
 from app.patients.models import Patient
 from app.patients.service import search_key
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.practitioners.schemas import PractitionerIn, SessionTemplateIn
+from app.territory import service as territory
 
 PASSWORD = "motdepasse-de-test"
 _counter = {"rpps": 0}
@@ -38,7 +38,7 @@ async def make_user(session: AsyncSession, username: str, role: Role, **override
 
 
 async def make_practitioner(session: AsyncSession, **overrides: Any) -> Practitioner:
-    commune = find_commune(insee=overrides.pop("commune_insee", "94016"))
+    commune = await territory.find_commune(session, insee=overrides.pop("commune_insee", "94016"))
     assert commune is not None
     data: dict[str, Any] = dict(
         family_name="Martin",

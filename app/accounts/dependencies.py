@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import OAuth2PasswordBearer
 
 from app.accounts import service as accounts_service
@@ -39,15 +41,98 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Any:
-    """A dependency refusing (403) every role not listed."""
+def require_roles(*roles: Role, own: str | None = None) -> Any:
+    """A dependency refusing (403) every role not listed.
+
+    ``own`` says, in French, what the service narrows further for some of these roles
+    ("médecin : son propre agenda"); it is printed in the route's OpenAPI description.
+    """
 
     async def _check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden("Votre rôle ne permet pas cette action.")
         return user
 
+    _check.roles = frozenset(roles)  # type: ignore[attr-defined]
+    _check.own = own  # type: ignore[attr-defined]
     return Depends(_check)
 
 
 STAFF = (Role.secretary, Role.coordinator, Role.admin)
+
+ROLE_LABELS = {
+    Role.secretary: "secrétariat",
+    Role.coordinator: "coordination",
+    Role.admin: "administration",
+    Role.practitioner: "médecin",
+    Role.regulator: "régulateur SAS",
+}
+PUBLIC = "Accès : public (sans connexion)."
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    """Who may call a route, read from its dependencies (``None``: no sign-in at all)."""
+
+    roles: frozenset[Role] | None
+    notes: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        if self.roles is None:
+            return PUBLIC
+        labels = ", ".join(ROLE_LABELS[r] for r in Role if r in self.roles)
+        text = f"Rôles : {labels}."
+        if self.roles == frozenset(Role):
+            text = f"Rôles : tout utilisateur connecté ({labels})."
+        return " ".join([text, *(f"Restriction : {note}." for note in self.notes)])
+
+
+def route_access(dependant: Any) -> RouteAccess:
+    """The roles a route admits: those every ``require_roles`` allows, else every role."""
+    roles: frozenset[Role] | None = None
+    signed_in = False
+    notes: list[str] = []
+    stack = list(dependant.dependencies)
+    while stack:
+        sub = stack.pop()
+        stack.extend(sub.dependencies)
+        allowed = getattr(sub.call, "roles", None)
+        if allowed is not None:
+            roles = allowed if roles is None else roles & allowed
+            if getattr(sub.call, "own", None):
+                notes.append(sub.call.own)
+        if sub.call is get_current_user:
+            signed_in = True
+    if roles is None and signed_in:
+        roles = frozenset(Role)
+    return RouteAccess(roles, tuple(dict.fromkeys(notes)))
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, set[str], RouteAccess]]:
+    """Every ``/api`` route: path, methods and access, from the routes as the app serves them."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        path = context.path_format or ""
+        if isinstance(context.original_route, APIRoute) and path.startswith("/api"):
+            found.append((path, set(context.methods or ()), route_access(context.dependant)))
+    return found
+
+
+def document_roles(app: FastAPI) -> None:
+    """Write each API route's roles into its OpenAPI description (derived, never by hand)."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = default()
+        for path, methods, access in api_routes(app):
+            for method in methods:
+                operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+                if operation is None:
+                    continue
+                text = access.text()
+                description = operation.get("description") or ""
+                if text not in description:
+                    operation["description"] = f"{description}\n\n{text}".strip()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -19,18 +19,23 @@ from app.appointments import service as appointments_service
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.errors import Forbidden
-from app.core.timeutil import PARIS, day_bounds
+from app.core.timeutil import PARIS, day_bounds, in_paris
 from app.patients import service as patients_service
 from app.patients.schemas import PatientOut, PatientSummary
 from app.practitioners import service as practitioners_service
-from app.practitioners.access import own_or_roster
+from app.practitioners.access import ROSTER, own_or_roster
 from app.practitioners.schemas import AbsenceIn, AbsenceOut
 
 practitioners = APIRouter(prefix="/api/practitioners", tags=["practitioners"])
 patients = APIRouter(prefix="/api/patients", tags=["patients"])
 
 
-@practitioners.post("/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201)
+OWN = require_roles(*ROSTER, Role.practitioner, own="médecin : ses propres vacations")
+
+
+@practitioners.post(
+    "/{practitioner_id}/absences", response_model=AbsenceOut, status_code=201, dependencies=[OWN]
+)
 async def add_absence(
     practitioner_id: int, absence_in: AbsenceIn, session: SessionDep, user: CurrentUser
 ) -> Any:
@@ -41,7 +46,10 @@ async def add_absence(
     )
 
 
-@practitioners.get("/{practitioner_id}/agenda")
+@practitioners.get(
+    "/{practitioner_id}/agenda",
+    dependencies=[require_roles(*STAFF, Role.practitioner, own="médecin : son propre agenda")],
+)
 async def get_agenda(
     practitioner_id: int,
     session: SessionDep,
@@ -51,14 +59,14 @@ async def get_agenda(
 ) -> Any:
     if user.role == Role.practitioner and user.practitioner_id != practitioner_id:
         raise Forbidden("Un médecin ne peut consulter que son propre agenda.")
-    if user.role not in (*STAFF, Role.practitioner):
-        raise Forbidden("Votre rôle ne permet pas de consulter les agendas.")
     practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
-    return await agenda_service.day(
-        session=session,
-        practitioner=practitioner,
-        date=date or now.astimezone(PARIS).date(),
-        actor=user,
+    return in_paris(
+        await agenda_service.day(
+            session=session,
+            practitioner=practitioner,
+            date=date or now.astimezone(PARIS).date(),
+            actor=user,
+        )
     )
 
 
@@ -78,10 +86,12 @@ async def free_slots(
         end=day_bounds(first + dt.timedelta(days=days - 1))[1],
         now=now,
     )
-    return [
-        {"session_id": duty.id, "start_at": start, "end_at": end, "open_to_sas": duty.open_to_sas}
-        for duty, start, end in slots
-    ]
+    return in_paris(
+        [
+            {"session_id": d.id, "start_at": start, "end_at": end, "open_to_sas": d.open_to_sas}
+            for d, start, end in slots
+        ]
+    )
 
 
 @patients.get(
@@ -106,7 +116,16 @@ async def search_patients(
     )
 
 
-@patients.get("/{patient_id}", response_model=PatientOut)
+@patients.get(
+    "/{patient_id}",
+    response_model=PatientOut,
+    dependencies=[
+        require_roles(
+            *Role,
+            own="médecin : les patients qu'il a reçus ; régulateur SAS : ceux qu'il a adressés",
+        )
+    ],
+)
 async def get_patient(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
     return await patients_service.get(
         session=session, patient_id=patient_id, actor=user, seen_by=appointments_queries.has_seen

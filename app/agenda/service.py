@@ -119,10 +119,14 @@ def _patient_brief(patient: Patient | None) -> dict[str, Any] | None:
 async def add_absence(
     *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
 ) -> Absence:
-    """Record an absence, refused while appointments are still held in it."""
+    """Record an absence, refused while appointments are still held in it.
+
+    A titular's absence also closes their adjoints' sessions: their appointments count too.
+    """
+    adjoints = await practitioners_service.adjoints_of(session=session, practitioner=practitioner)
     booked = await appointments_queries.active_between(
         session=session,
-        practitioner_ids=[practitioner.id],
+        practitioner_ids=[practitioner.id, *adjoints],
         start=aware(absence_in.start_at, PARIS),
         end=aware(absence_in.end_at, PARIS),
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appointments.models import ACTIVE_STATUSES, Appointment
+from app.practitioners.eligibility import Held
 
 
 async def active_between(
@@ -43,3 +44,24 @@ async def has_seen(*, session: AsyncSession, practitioner_id: int, patient_id: i
         .limit(1)
     )
     return seen is not None
+
+
+async def held_in_sessions(
+    session: AsyncSession, session_ids: Sequence[int]
+) -> dict[int, list[Held]]:
+    """The active appointments of these sessions, by session (eligibility's capacity)."""
+    if not session_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Appointment.session_id,
+            Appointment.id,
+            Appointment.kind,
+            Appointment.start_at,
+            Appointment.end_at,
+        ).where(Appointment.session_id.in_(session_ids), Appointment.status.in_(ACTIVE_STATUSES))
+    )
+    out: dict[int, list[Held]] = {}
+    for session_id, appointment_id, kind, a_start, a_end in rows.all():
+        out.setdefault(session_id, []).append(Held(appointment_id, kind, a_start, a_end))
+    return out

@@ -30,7 +30,13 @@ async def book(
     )
 
 
-@router.get("/{appointment_id}", response_model=AppointmentOut)
+@router.get(
+    "/{appointment_id}",
+    response_model=AppointmentOut,
+    dependencies=[
+        require_roles(*Role, own="médecin : ses rendez-vous ; régulateur SAS : ceux qu'il a pris")
+    ],
+)
 async def get_appointment(appointment_id: int, session: SessionDep, user: CurrentUser) -> Any:
     return await appointments_service.get(
         session=session, appointment_id=appointment_id, actor=user

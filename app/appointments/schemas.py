@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field
 
 from app.appointments.models import AppointmentStatus, Origin
+from app.core.timeutil import ParisDatetime
 from app.practitioners.models import SessionKind
 
 
 class BookingIn(BaseModel):
     request_id: int
     practitioner_id: int
-    start_at: dt.datetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
-    end_at: dt.datetime | None = Field(default=None, description="par défaut selon la modalité")
+    start_at: ParisDatetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
+    end_at: ParisDatetime | None = Field(default=None, description="par défaut selon la modalité")
     kind: SessionKind | None = Field(
         default=None, description="par défaut : modalité de la demande"
     )
@@ -29,8 +28,8 @@ class CancelIn(BaseModel):
 
 
 class RescheduleIn(BaseModel):
-    start_at: dt.datetime
-    end_at: dt.datetime | None = None
+    start_at: ParisDatetime
+    end_at: ParisDatetime | None = None
     practitioner_id: int | None = None
     deadline_override_reason: str | None = Field(default=None, max_length=500)
 
@@ -48,9 +47,9 @@ class AppointmentOut(BaseModel):
     practitioner_id: int
     session_id: int
     kind: SessionKind
-    start_at: dt.datetime
-    end_at: dt.datetime
-    planned_arrival: dt.datetime | None
+    start_at: ParisDatetime
+    end_at: ParisDatetime
+    planned_arrival: ParisDatetime | None
     route_order: int | None
     status: AppointmentStatus
     origin: Origin
@@ -68,6 +67,6 @@ class FreeSlotOut(BaseModel):
     practitioner_id: int
     session_id: int
     kind: SessionKind
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     open_to_sas: bool

@@ -12,14 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.appointments import billing, events
+from app.appointments import queries as appointments_queries
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Origin
 from app.appointments.schemas import BookingIn, RescheduleIn
 from app.audit import service as audit_service
 from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.timeutil import PARIS, aware
+from app.core.timeutil import aware, paris_iso
+from app.patients import service as patients_service
 from app.patients.models import Patient
+from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
+from app.practitioners.models import DutySession, Practitioner, SessionKind
 from app.requests import service as requests_service
 from app.requests.models import CareRequest, RequestStatus
 
@@ -33,6 +36,8 @@ class BookingContext:
     teleconsultation_minutes: int = 15
     home_visit_window_minutes: int = 60
     tariffs: billing.TariffTable = billing.TariffTable()
+    # The CPTS's rule (on by default): a regulator books only from the SAS page (origin=sas).
+    regulators_book_only_from_sas: bool = True
 
 
 def _default_length(
@@ -47,27 +52,29 @@ def _default_length(
     return dt.timedelta(minutes=15)
 
 
-async def _containing_session(
-    *,
-    session: AsyncSession,
-    practitioner_id: int,
-    kind: SessionKind,
-    start_at: dt.datetime,
-    end_at: dt.datetime,
-) -> DutySession | None:
-    # Locking the session row serialises bookings into it (capacity, overlaps).
-    stmt = (
-        select(DutySession)
-        .where(
-            DutySession.practitioner_id == practitioner_id,
-            DutySession.kind == kind,
-            DutySession.cancelled.is_(False),
-            DutySession.start_at <= start_at,
-            DutySession.end_at >= end_at,
+def check_request_open(care_request: CareRequest) -> None:
+    """Only a request still waiting for an appointment is proposed options or booked."""
+    if care_request.status == RequestStatus.redirected_15:
+        raise Conflict(
+            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être pris.",
+            code="redirected_15",
         )
-        .with_for_update()
-    )
-    return await session.scalar(stmt)
+    if care_request.status not in (RequestStatus.new, RequestStatus.unreachable):
+        raise Conflict(
+            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
+            code="request_not_open",
+        )
+
+
+def _check_origin(actor: User, origin: Origin | None, ctx: BookingContext) -> Origin:
+    """A regulator books for the SAS, and (when the CPTS says so) only from the SAS page."""
+    if actor.role == Role.regulator:
+        if ctx.regulators_book_only_from_sas and origin != Origin.sas:
+            raise Forbidden(
+                "Le rôle de régulateur ne donne le droit de réserver que depuis la plateforme SAS."
+            )
+        return Origin.sas
+    return origin or Origin.secretariat
 
 
 async def _check_slot(
@@ -83,18 +90,11 @@ async def _check_slot(
     ctx: BookingContext,
     exclude_id: int | None = None,
 ) -> DutySession:
-    """Every booking rule; raises a Conflict with a French message for the first one broken."""
-    if care_request.status == RequestStatus.redirected_15:
-        raise Conflict(
-            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être pris.",
-            code="redirected_15",
-        )
+    """Every booking rule; raises for the first one broken (the roster's in ``eligibility``)."""
     if end_at <= start_at:
         raise Conflict("La fin du rendez-vous doit suivre son début.", field="end_at")
     if start_at < ctx.now - dt.timedelta(minutes=5):
         raise Conflict("Impossible de réserver un créneau déjà passé.", field="start_at")
-    if not practitioner.active:
-        raise Conflict("Ce médecin n'est plus actif sur la plateforme.", field="practitioner_id")
     if care_request.deadline and start_at > care_request.deadline:
         if not override_reason:
             raise Conflict(
@@ -105,85 +105,30 @@ async def _check_slot(
             )
         if actor.role not in (Role.secretary, Role.coordinator, Role.admin):
             raise Forbidden("Seul le secrétariat ou la coordination peut déroger à l'échéance.")
-    local_day = start_at.astimezone(PARIS).date()
-    if practitioner.status == PractitionerStatus.adjoint:
-        if not (
-            practitioner.authorisation_start
-            and practitioner.authorisation_end
-            and practitioner.authorisation_start <= local_day <= practitioner.authorisation_end
-        ):
-            raise Conflict(
-                "Ce médecin adjoint n'est pas autorisé à exercer à cette date "
-                "(hors de ses dates d'autorisation).",
-                field="practitioner_id",
-                code="adjoint_not_authorised",
-            )
-        if not await practitioners_service.titular_on_duty(
-            session=session, practitioner=practitioner, start_at=start_at, end_at=end_at
-        ):
-            raise Conflict(
-                "Un médecin adjoint ne peut recevoir de rendez-vous que lorsque son titulaire "
-                "est en service le même jour, sur les mêmes horaires.",
-                field="practitioner_id",
-                code="adjoint_without_titular",
-            )
-    duty = await _containing_session(
-        session=session,
-        practitioner_id=practitioner.id,
+    roster = await eligibility.load_for_booking(
+        session,
+        practitioner=practitioner,
         kind=kind,
-        start_at=start_at,
-        end_at=end_at,
+        start=start_at,
+        end=end_at,
+        held=appointments_queries.held_in_sessions,
     )
-    if duty is None:
+    refusal = eligibility.presence_refusal(roster, practitioner, start_at, end_at)
+    if refusal is not None:
+        raise refusal.conflict()
+    found = eligibility.containing_session(roster, practitioner.id, kind, start_at, end_at)
+    if found is None:
         raise Conflict(
             "Aucune vacation de ce type ne couvre ce créneau pour ce médecin.",
             field="start_at",
             code="outside_session",
         )
-    if actor.role == Role.regulator and not duty.open_to_sas:
+    if actor.role == Role.regulator and not found.open_to_sas:
         raise Forbidden("Cette vacation n'est pas ouverte au SAS.")
-    held = select(Appointment).where(
-        Appointment.session_id == duty.id, Appointment.status.in_(ACTIVE_STATUSES)
-    )
-    if exclude_id is not None:
-        held = held.where(Appointment.id != exclude_id)
-    taken = (await session.scalars(held)).all()
-    if kind != SessionKind.home_visit and any(
-        a.kind != SessionKind.home_visit and a.start_at < end_at and start_at < a.end_at
-        for a in taken
-    ):
-        raise Conflict(
-            "Ce créneau est déjà pris : choisissez-en un autre.",
-            field="start_at",
-            code="slot_taken",
-        )
-    if len(taken) >= duty.capacity:
-        raise Conflict(
-            f"Vacation complète ({duty.capacity} rendez-vous au plus).",
-            field="start_at",
-            code="session_full",
-        )
-    return duty
-
-
-async def _snp_used_this_week(
-    *, session: AsyncSession, practitioner_id: int, on: dt.datetime
-) -> int:
-    local = on.astimezone(PARIS)
-    monday = dt.datetime.combine(
-        local.date() - dt.timedelta(days=local.weekday()), dt.time(0), tzinfo=PARIS
-    )
-    rows = (
-        await session.scalars(
-            select(Appointment.surcharges).where(
-                Appointment.billed_under_id == practitioner_id,
-                Appointment.status.in_(ACTIVE_STATUSES),
-                Appointment.start_at >= monday,
-                Appointment.start_at < monday + dt.timedelta(days=7),
-            )
-        )
-    ).all()
-    return sum(1 for surcharges in rows if "SNP" in (surcharges or []))
+    refusal = eligibility.room_refusal(roster, found, kind, start_at, end_at, exclude_id=exclude_id)
+    if refusal is not None:
+        raise refusal.conflict()
+    return found
 
 
 async def _apply_billing(
@@ -194,35 +139,38 @@ async def _apply_billing(
     practitioner: Practitioner,
     ctx: BookingContext,
 ) -> None:
-    billed_under = (
-        practitioner.titular_id
-        if practitioner.status == PractitionerStatus.adjoint
-        else practitioner.id
+    priced = await billing.price(
+        session,
+        appointment=appointment,
+        practitioner=practitioner,
+        patient=patient,
+        table=ctx.tariffs,
     )
-    facts = billing.BillingFacts(
-        kind=appointment.kind,
-        from_sas=appointment.origin == Origin.sas,
-        referred_at=appointment.sas_referral_at,
-        care_at=appointment.start_at,
-        practitioner_is_medecin_traitant=patient.medecin_traitant_id
-        in (practitioner.id, billed_under),
-        patient_has_medecin_traitant=str(patient.medecin_traitant_status) == "declared",
-        snp_used_this_week=await _snp_used_this_week(
-            session=session,
-            practitioner_id=billed_under or practitioner.id,
-            on=appointment.start_at,
-        ),
-    )
-    result = billing.compute(facts, ctx.tariffs)
+    result = priced.billing
     appointment.act_code = result.act_code
     appointment.surcharges = result.surcharges
     appointment.billing_detail = result.detail()
-    appointment.billed_under_id = billed_under
+    appointment.billed_under_id = priced.billed_under_id
     if (
         appointment.kind == SessionKind.teleconsultation
         and patient.medecin_traitant_status != "declared"
     ):
         appointment.teleconsultation_exception = "cpts_sans_medecin_traitant"
+
+
+async def load_request(
+    *, session: AsyncSession, request_id: int, actor: User
+) -> tuple[CareRequest, Patient]:
+    """The request locked for booking and its patient, read once (access checked, traced)."""
+    care_request = await session.scalar(
+        select(CareRequest).where(CareRequest.id == request_id).with_for_update()
+    )
+    if care_request is None:
+        raise NotFound(f"Demande n°{request_id} introuvable.")
+    patient = await patients_service.get(
+        session=session, patient_id=care_request.patient_id, actor=actor, purpose="read_request"
+    )
+    return care_request, patient
 
 
 async def book(
@@ -232,19 +180,21 @@ async def book(
     actor: User,
     ctx: BookingContext,
     origin: Origin | None = None,
+    care_request: CareRequest | None = None,
+    patient: Patient | None = None,
 ) -> Appointment:
-    care_request = await requests_service.get(
-        session=session, request_id=booking_in.request_id, actor=actor, lock=True
-    )
-    if care_request.status not in (
-        RequestStatus.new,
-        RequestStatus.unreachable,
-        RequestStatus.redirected_15,
-    ):
-        raise Conflict(
-            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
-            code="request_not_open",
+    """The one booking pipeline: request locked once, rules once, priced once, one event.
+
+    ``care_request`` and ``patient`` (from :func:`load_request`) spare a caller's second
+    read; ``origin`` says where
+    the booking comes from (``sas`` for the regulator's SAS page).
+    """
+    if care_request is None:
+        care_request, patient = await load_request(
+            session=session, request_id=booking_in.request_id, actor=actor
         )
+    check_request_open(care_request)
+    origin = _check_origin(actor, origin, ctx)
     practitioner = await practitioners_service.get(
         session=session, practitioner_id=booking_in.practitioner_id
     )
@@ -255,8 +205,6 @@ async def book(
         if booking_in.end_at
         else start_at + _default_length(kind, practitioner, ctx)
     )
-    if actor.role == Role.regulator:
-        origin = Origin.sas
     duty = await _check_slot(
         session=session,
         actor=actor,
@@ -268,7 +216,6 @@ async def book(
         override_reason=booking_in.deadline_override_reason,
         ctx=ctx,
     )
-    origin = origin or Origin.secretariat
     appointment = Appointment(
         request_id=care_request.id,
         patient_id=care_request.patient_id,
@@ -290,7 +237,8 @@ async def book(
         else None,
         status_changed_at=ctx.now,
     )
-    patient = await session.get(Patient, care_request.patient_id)
+    if patient is None or patient.id != care_request.patient_id:
+        patient = await session.get(Patient, care_request.patient_id)
     assert patient is not None
     await _apply_billing(
         session=session,
@@ -311,7 +259,7 @@ async def book(
         patient_id=appointment.patient_id,
         detail={
             "practitioner_id": practitioner.id,
-            "start_at": start_at.isoformat(),
+            "start_at": paris_iso(start_at),
             "kind": str(kind),
             "deadline_override_reason": appointment.deadline_override_reason,
         },
@@ -350,7 +298,12 @@ async def get(
     appointment = await session.scalar(stmt)
     if appointment is None:
         raise NotFound(f"Rendez-vous n°{appointment_id} introuvable.")
-    if actor.role == Role.practitioner and actor.practitioner_id != appointment.practitioner_id:
+    # A titular answers for the adjoint's acts (billed under their name): e.g. their absence
+    # moves or cancels the adjoint's appointments too.
+    if actor.role == Role.practitioner and actor.practitioner_id not in (
+        appointment.practitioner_id,
+        appointment.billed_under_id,
+    ):
         raise Forbidden("Ce rendez-vous n'est pas dans votre agenda.")
     if actor.role == Role.regulator and appointment.sas_regulator_id != actor.id:
         raise Forbidden("Ce rendez-vous n'a pas été pris par vous.")
@@ -471,7 +424,7 @@ async def reschedule(
         entity_type="appointment",
         entity_id=appointment.id,
         patient_id=appointment.patient_id,
-        detail={"from": previous.isoformat(), "to": start_at.isoformat()},
+        detail={"from": paris_iso(previous), "to": paris_iso(start_at)},
     )
     await events.emit(
         session,
@@ -563,53 +516,18 @@ async def free_slots(
     sas_only: bool = False,
     now: dt.datetime | None = None,
 ) -> list[tuple[DutySession, dt.datetime, dt.datetime]]:
-    """Timed slots cut from sessions at each practitioner's length, minus what is held."""
-    sessions = await practitioners_service.list_sessions(
-        session=session, practitioner_ids=practitioner_ids, start=start, end=end, kind=kind
+    """Timed slots cut from sessions at each practitioner's length, each one bookable."""
+    roster = await eligibility.load(
+        session,
+        start=start,
+        end=end,
+        kinds=[kind],
+        practitioner_ids=practitioner_ids,
+        held=appointments_queries.held_in_sessions,
     )
-    if sas_only:
-        sessions = [s for s in sessions if s.open_to_sas]
-    if not sessions:
-        return []
-    ids = [s.id for s in sessions]
-    held_rows = (
-        await session.execute(
-            select(Appointment.session_id, Appointment.start_at, Appointment.end_at).where(
-                Appointment.session_id.in_(ids), Appointment.status.in_(ACTIVE_STATUSES)
-            )
-        )
-    ).all()
-    held: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
-    for session_id, a_start, a_end in held_rows:
-        held.setdefault(session_id, []).append((a_start, a_end))
-    lengths = dict(
-        (
-            await session.execute(
-                select(Practitioner.id, Practitioner.teleconsultation_slot_minutes).where(
-                    Practitioner.id.in_({s.practitioner_id for s in sessions})
-                )
-            )
-        ).all()
+    return eligibility.free_slots(
+        roster, kind=kind, start=start, end=end, now=now, sas_only=sas_only
     )
-    slots: list[tuple[DutySession, dt.datetime, dt.datetime]] = []
-    for duty in sessions:
-        taken = held.get(duty.id, [])
-        if len(taken) >= duty.capacity:
-            continue
-        step = dt.timedelta(minutes=lengths.get(duty.practitioner_id) or 15)
-        cursor = duty.start_at
-        while cursor + step <= duty.end_at:
-            slot_end = cursor + step
-            if (
-                cursor >= start
-                and cursor < end
-                and (now is None or cursor >= now)
-                and not any(a < slot_end and cursor < b for a, b in taken)
-            ):
-                slots.append((duty, cursor, slot_end))
-            cursor = slot_end
-    slots.sort(key=lambda item: (item[1], item[0].practitioner_id))
-    return slots
 
 
 async def count_in_session(*, session: AsyncSession, session_id: int) -> int:

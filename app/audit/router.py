@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +11,7 @@ from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
 from app.audit import service as audit_service
 from app.core.db import SessionDep
+from app.core.timeutil import ParisDatetime
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -20,7 +20,7 @@ class AuditEventOut(BaseModel):
     model_config = {"from_attributes": True}
 
     id: int
-    at: dt.datetime
+    at: ParisDatetime
     username: str
     role: str
     action: str

@@ -1,4 +1,13 @@
-"""Root settings of the service, typed and passed in (never read at import time)."""
+"""Root settings of the service, typed and passed in (never read at import time).
+
+One object, built once (``Settings()`` in the CLI, explicit values in tests) and passed to
+``create_app``: it alone reads the environment. Each domain reads its section
+(``settings.rounds``, ``settings.sas``, ``settings.telephony``, ``settings.orientation``),
+filled from the same flat variables the README lists (``ROUNDS_TIME_LIMIT_S``,
+``SAS_BASE_URL``, ``TWILIO_FROM``, ``ORIENTATION_SMTP_HOST``…). ``PUBLIC_BASE_URL``,
+``CPTS_NAME`` and ``TIMEZONE`` are declared here once and copied into the sections that
+need them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,17 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from app.core.sections import OrientationSettings, RoundsSettings, SasSettings
+from telephony.config import TelephonySettings
 
 _DEV_SECRET = "dev-only-secret-change-me"
 
@@ -48,6 +66,15 @@ class Settings(BaseSettings):
     # `worker`: serve its own /metrics on this port (0: off); the API serves its own.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
+    # --- shared by several sections (declared once, copied into them) ---------------------
+    cpts_name: str = "CPTS de la Bièvre"
+
+    # --- sections, one per domain; see SECTIONS for their variables ------------------------
+    rounds: RoundsSettings = Field(default_factory=RoundsSettings)
+    sas: SasSettings = Field(default_factory=SasSettings)
+    telephony: TelephonySettings = Field(default_factory=TelephonySettings)
+    orientation: OrientationSettings = Field(default_factory=OrientationSettings)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == _DEV_SECRET:
@@ -65,9 +92,84 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _share_root_values(self) -> Settings:
+        """The sections' copies of PUBLIC_BASE_URL, CPTS_NAME and TIMEZONE follow the root."""
+        self.telephony = self.telephony.model_copy(
+            update={
+                "public_base_url": self.public_base_url.rstrip("/"),
+                "cpts_name": self.cpts_name,
+                "timezone": self.timezone,
+            }
+        )
+        self.sas = self.sas.model_copy(update={"cpts_name": self.cpts_name})
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_file = getattr(dotenv_settings, "env_file", None)
+        return (
+            init_settings,
+            _SectionsSource(settings_cls, env_file=env_file),
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+        )
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+#: Each section, its model and the prefix of its variables (empty: the field's name).
+SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
+    "rounds": (RoundsSettings, ""),
+    "sas": (SasSettings, ""),
+    "telephony": (TelephonySettings, ""),
+    "orientation": (OrientationSettings, "ORIENTATION_"),
+}
+#: Section fields filled from the root, never from their own variable.
+_SHARED = frozenset({"public_base_url", "cpts_name", "timezone"})
+
+
+class _SectionsSource(PydanticBaseSettingsSource):
+    """Reads each section's flat variables (environment over ``.env``) into a nested dict."""
+
+    def __init__(self, settings_cls: type[BaseSettings], *, env_file: object) -> None:
+        super().__init__(settings_cls)
+        self._env_file = env_file
+
+    def get_field_value(self, field: object, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False  # unused: __call__ reads whole sections
+
+    def __call__(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for name, (model, prefix) in SECTIONS.items():
+            reader = _reader(model, prefix)
+            found: dict[str, object] = {}
+            if self._env_file:
+                found.update(DotEnvSettingsSource(reader, env_file=self._env_file)())  # type: ignore[arg-type]
+            found.update(EnvSettingsSource(reader)())
+            found = {k: v for k, v in found.items() if k not in _SHARED}
+            if found:
+                values[name] = found
+        return values
+
+
+def _reader(model: type[BaseModel], prefix: str) -> type[BaseSettings]:
+    """A throw-away settings class with the section's fields, to reuse pydantic's parsing."""
+    return type(
+        f"_{model.__name__}Variables",
+        (BaseSettings, model),
+        {"model_config": SettingsConfigDict(env_prefix=prefix, extra="ignore")},
+    )
 
 
 def random_secret() -> str:

@@ -11,7 +11,6 @@ without it, /metrics is open in development and limited to loopback clients
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 import time
@@ -20,7 +19,7 @@ from functools import lru_cache
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
@@ -90,52 +89,6 @@ def migration_heads(database_url: str) -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
 
 
-async def _outbox_snapshot(app: FastAPI) -> metrics.QueueSnapshot:
-    from app.outbox.models import OutboxMessage, OutboxStatus
-
-    now = app.state.clock()
-    due = (
-        (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now)
-    ) | (OutboxMessage.status == OutboxStatus.sending)
-    async with app.state.sessionmaker() as session:
-        waiting = {
-            topic: (count, oldest)
-            for topic, count, oldest in (
-                await session.execute(
-                    select(
-                        OutboxMessage.topic,
-                        func.count(OutboxMessage.id),
-                        func.min(OutboxMessage.next_attempt_at),
-                    )
-                    .where(due)
-                    .group_by(OutboxMessage.topic)
-                )
-            ).all()
-        }
-        failed = dict(
-            (
-                await session.execute(
-                    select(OutboxMessage.topic, func.count(OutboxMessage.id))
-                    .where(OutboxMessage.status == OutboxStatus.failed)
-                    .group_by(OutboxMessage.topic)
-                )
-            ).all()
-        )
-    kinds = set(getattr(app.state, "outbox_handlers", {})) | set(waiting) | set(failed)
-    rows = []
-    for kind in sorted(kinds):
-        count, oldest = waiting.get(kind, (0, None))
-        rows.append((kind, count, now - _aware(oldest) if oldest else None, failed.get(kind, 0)))
-    return metrics.QueueSnapshot(rows)
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    """Defensive: a driver may hand `min()` back as naive UTC text or datetime."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _metrics_refusal(request: Request, settings: Settings) -> Response | None:
     """A plain-text refusal (Prometheus shows it as is), or None when the scrape may go on."""
     token = settings.metrics_token.get_secret_value()
@@ -175,7 +128,12 @@ def install(app: FastAPI, settings: Settings) -> None:
         refusal = _metrics_refusal(request, settings)
         if refusal is not None:
             return refusal
-        body, content_type = metrics.exposition(await _outbox_snapshot(request.app))
+        # The outbox registers how to read its queue (app.state.queue_snapshot): core
+        # imports no domain.
+        snapshot = getattr(request.app.state, "queue_snapshot", None)
+        body, content_type = metrics.exposition(
+            await snapshot(request.app) if snapshot is not None else None
+        )
         return Response(body, media_type=content_type)
 
     @app.get("/ready", tags=["health"])

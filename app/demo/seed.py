@@ -14,10 +14,10 @@ from stdnum import luhn
 
 from app.accounts import service as accounts_service
 from app.accounts.models import Role
-from app.core.territory import find_commune
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.practitioners.schemas import PractitionerIn, SessionTemplateIn
+from app.territory import service as territory
 
 DEMO_PASSWORD = "demo"
 
@@ -55,11 +55,21 @@ async def seed(*, session: AsyncSession, today: dt.date, horizon_days: int = 56)
     """Create the demo territory once; returns False when it is already there."""
     if await session.scalar(select(func.count(Practitioner.id))):
         return False
+    if not await territory.has_territory(session):
+        # The demo GPs practise in the Bièvre communes: load them unless a territory is there.
+        await territory.import_territory(
+            session=session, data=territory.read_file(territory.DEMO_TERRITORY_FILE)
+        )
+    communes = await territory.communes(session)
     titulars: dict[str, Practitioner] = {}
     number = 1
     for family, given, insee, street, languages, (dlat, dlon), capacity in TITULARS:
-        commune = find_commune(insee=insee)
-        assert commune is not None
+        commune = communes.find(insee=insee)
+        if commune is None:
+            raise RuntimeError(
+                f"La démo suppose le territoire de la Bièvre : commune {insee} absente du "
+                "territoire importé."
+            )
         practitioner = await practitioners_service.create(
             session=session,
             practitioner_in=PractitionerIn(

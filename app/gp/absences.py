@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.agenda import service as agenda_service
+from app.appointments import queries as appointments_queries
 from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.schemas import RescheduleIn
 from app.core.errors import Conflict
 from app.core.timeutil import PARIS, aware
 from app.gp.schemas import AbsenceDeclarationIn, AbsenceDeclarationOut, MovedAppointment, OnConflict
-from app.gp.service import _optional
+from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
+from app.practitioners.models import Practitioner, SessionKind
 from app.practitioners.schemas import AbsenceIn
 from app.requests.models import CareRequest
+from app.rounds import proposals as rounds_proposals
+from app.rounds.planner import Planner
 
 logger = logging.getLogger(__name__)
 
@@ -39,29 +40,54 @@ async def declare_absence(
     declaration: AbsenceDeclarationIn,
     actor: User,
     ctx: appointments_service.BookingContext,
-    planner: Any | None = None,
+    planner: Planner | None = None,
 ) -> AbsenceDeclarationOut:
-    """Record the absence; booked appointments first go to another GP, or are cancelled."""
+    """Record the absence; booked appointments first go to another GP, or are cancelled.
+
+    A titular's absence also closes their adjoints' sessions: the adjoints' appointments
+    over the same hours follow the same choice (refused, reassigned or cancelled).
+    """
     start_at, end_at = aware(declaration.start_at, PARIS), aware(declaration.end_at, PARIS)
-    booked = [
-        a
-        for a in await appointments_service.list_for_practitioner(
-            session=session, practitioner_id=practitioner.id, start=start_at, end=end_at
+    affected = [practitioner.id] + await practitioners_service.adjoints_of(
+        session=session, practitioner=practitioner
+    )
+    booked: list[Appointment] = []
+    for pid in affected:
+        booked += [
+            a
+            for a in await appointments_service.list_for_practitioner(
+                session=session, practitioner_id=pid, start=start_at, end=end_at
+            )
+            if a.status == AppointmentStatus.booked
+        ]
+    booked.sort(key=lambda a: (a.start_at, a.id))
+    if booked and declaration.on_conflict not in (OnConflict.reassign, OnConflict.cancel):
+        listed = ", ".join(f"n°{a.id} ({_hhmm(a.start_at)})" for a in booked)
+        raise Conflict(
+            f"{len(booked)} rendez-vous sont pris pendant cette absence : {listed}. "
+            "Choisissez ce qu'ils deviennent : on_conflict=reassign (confiés à un autre médecin "
+            "avant leur échéance) ou on_conflict=cancel (annulés, patients prévenus par SMS).",
+            code="absence_over_appointments",
+            appointment_ids=[a.id for a in booked],
         )
-        if a.status == AppointmentStatus.booked
-    ]
+    # Recorded first, so that every candidate of a reassignment sees it (eligibility).
+    absence = practitioners_service.new_absence(
+        practitioner=practitioner,
+        absence_in=AbsenceIn(start_at=start_at, end_at=end_at, reason=declaration.reason),
+    )
+    session.add(absence)
+    await session.flush()
     moved: list[MovedAppointment] = []
     if booked and declaration.on_conflict == OnConflict.reassign:
         moved = await _reassign_all(
             session=session,
-            practitioner=practitioner,
+            absent_ids=set(affected),
             appointments=booked,
-            absence=(start_at, end_at),
             actor=actor,
             ctx=ctx,
             planner=planner,
         )
-    elif booked and declaration.on_conflict == OnConflict.cancel:
+    elif booked:
         for a in booked:
             previous = a.start_at
             await appointments_service.cancel(
@@ -75,19 +101,11 @@ async def declare_absence(
             moved.append(
                 MovedAppointment(appointment_id=a.id, from_start=previous, how="cancelled")
             )
-    elif booked:
-        listed = ", ".join(f"n°{a.id} ({_hhmm(a.start_at)})" for a in booked)
-        raise Conflict(
-            f"{len(booked)} rendez-vous sont pris pendant cette absence : {listed}. "
-            "Choisissez ce qu'ils deviennent : on_conflict=reassign (confiés à un autre médecin "
-            "avant leur échéance) ou on_conflict=cancel (annulés, patients prévenus par SMS).",
-            code="absence_over_appointments",
-            appointment_ids=[a.id for a in booked],
-        )
-    absence = await agenda_service.add_absence(
+    await practitioners_service.add_absence(
         session=session,
         practitioner=practitioner,
         absence_in=AbsenceIn(start_at=start_at, end_at=end_at, reason=declaration.reason),
+        recorded=absence,
     )
     return AbsenceDeclarationOut(
         absence_id=absence.id,
@@ -102,12 +120,11 @@ async def declare_absence(
 async def _reassign_all(
     *,
     session: AsyncSession,
-    practitioner: Practitioner,
+    absent_ids: set[int],
     appointments: list[Appointment],
-    absence: tuple[dt.datetime, dt.datetime],
     actor: User,
     ctx: appointments_service.BookingContext,
-    planner: Any | None,
+    planner: Planner | None,
 ) -> list[MovedAppointment]:
     moved: list[MovedAppointment] = []
     stranded: list[tuple[int, dt.datetime]] = []
@@ -117,8 +134,7 @@ async def _reassign_all(
         done = await _reassign_one(
             session=session,
             appointment=a,
-            absent=practitioner,
-            absence=absence,
+            absent_ids=absent_ids,
             actor=actor,
             ctx=ctx,
             planner=planner,
@@ -158,12 +174,14 @@ async def _candidates(
     appointment: Appointment,
     care_request: CareRequest,
     ctx: appointments_service.BookingContext,
-    planner: Any | None,
+    planner: Planner | None,
 ) -> list[tuple[int, dt.datetime, dt.datetime]]:
-    """Other GPs' options before the deadline: the scheduler's proposals, else free slots."""
-    proposals = _optional("app.rounds.proposals")
-    if proposals is not None and planner is not None and hasattr(proposals, "options"):
-        options = await proposals.options(
+    """Other GPs' options before the deadline: the scheduler's proposals, else free slots.
+
+    Every source asks ``eligibility``, which already sees the absence being declared.
+    """
+    if planner is not None:
+        options = await rounds_proposals.options(
             session=session, care_request=care_request, k=20, planner=planner, now=ctx.now
         )
         found = [
@@ -188,18 +206,24 @@ async def _candidates(
     # Home visits without the rounds planner: the same window in another GP's round that
     # day, else the start of another round, while it has room.
     length = appointment.end_at - appointment.start_at
+    roster = await eligibility.load(
+        session,
+        start=now,
+        end=horizon,
+        kinds=[SessionKind.home_visit],
+        held=appointments_queries.held_in_sessions,
+    )
     out = []
-    for duty in await practitioners_service.list_sessions(
-        session=session, practitioner_ids=None, start=now, end=horizon, kind=SessionKind.home_visit
-    ):
-        used = await appointments_service.count_in_session(session=session, session_id=duty.id)
-        if used >= duty.capacity:
+    for duty in roster.sessions_of_kind(SessionKind.home_visit):
+        gp = roster.people.get(duty.practitioner_id)
+        if gp is None:
             continue
+        windows = [(max(duty.start_at, now), max(duty.start_at, now) + length)]
         if duty.start_at <= appointment.start_at and appointment.end_at <= duty.end_at:
-            out.append((duty.practitioner_id, appointment.start_at, appointment.end_at))
-        start = max(duty.start_at, now)
-        if start + length <= duty.end_at:
-            out.append((duty.practitioner_id, start, start + length))
+            windows.insert(0, (appointment.start_at, appointment.end_at))
+        for start, end in windows:
+            if eligibility.slot_refusal(roster, gp, SessionKind.home_visit, start, end)[1] is None:
+                out.append((duty.practitioner_id, start, end))
     out.sort(key=lambda c: (abs((c[1] - appointment.start_at).total_seconds()), c[0]))
     return out
 
@@ -208,11 +232,10 @@ async def _reassign_one(
     *,
     session: AsyncSession,
     appointment: Appointment,
-    absent: Practitioner,
-    absence: tuple[dt.datetime, dt.datetime],
+    absent_ids: set[int],
     actor: User,
     ctx: appointments_service.BookingContext,
-    planner: Any | None,
+    planner: Planner | None,
 ) -> Appointment | None:
     appointment_id = appointment.id
     care_request = await session.get(CareRequest, appointment.request_id)
@@ -224,22 +247,8 @@ async def _reassign_one(
         ctx=ctx,
         planner=planner,
     )
-    people: dict[int, Practitioner] = {}
     for practitioner_id, start, end in candidates:
-        if practitioner_id == absent.id:
-            continue
-        if practitioner_id not in people:
-            people[practitioner_id] = await practitioners_service.get(
-                session=session, practitioner_id=practitioner_id
-            )
-        gp = people[practitioner_id]
-        # The absent titular's adjoint cannot work without them.
-        if (
-            gp.status == PractitionerStatus.adjoint
-            and gp.titular_id == absent.id
-            and start < absence[1]
-            and absence[0] < end
-        ):
+        if practitioner_id in absent_ids:
             continue
         try:
             async with session.begin_nested():

@@ -101,25 +101,23 @@ async def add_template(
 async def add_session(
     *, session: AsyncSession, practitioner: Practitioner, session_in: SessionIn
 ) -> DutySession:
-    """A one-off session; an adjoint only within their authorisation and with the titular."""
-    if practitioner.status == PractitionerStatus.adjoint:
-        start, end = practitioner.authorisation_start, practitioner.authorisation_end
-        if not (start and end and start <= session_in.date <= end):
+    """A one-off session; the roster's rule (``eligibility``) said in the GP's words."""
+    try:
+        return await practitioners_service.add_session(
+            session=session, practitioner=practitioner, session_in=session_in
+        )
+    except Conflict as exc:
+        code = exc.extra.get("code")
+        if code == "adjoint_not_authorised":
+            start, end = practitioner.authorisation_start, practitioner.authorisation_end
             raise Conflict(
                 f"Vacation refusée : le {french_date(session_in.date)} est hors des dates "
                 "d'autorisation d'exercice de ce médecin adjoint"
                 + (f" (du {french_date(start)} au {french_date(end)})." if start and end else "."),
                 field="date",
                 code="adjoint_not_authorised",
-            )
-    try:
-        return await practitioners_service.add_session(
-            session=session, practitioner=practitioner, session_in=session_in
-        )
-    except Conflict as exc:
-        if practitioner.status != PractitionerStatus.adjoint or practitioner.titular_id is None:
-            raise
-        if exc.field != "date":
+            ) from exc
+        if code != "adjoint_without_titular" or practitioner.titular_id is None:
             raise  # an overlap with one's own session, not the adjoint rule
         titular_sessions = await practitioners_service.sessions_on(
             session=session, practitioner_id=practitioner.titular_id, date=session_in.date

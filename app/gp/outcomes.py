@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import inspect
 import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
@@ -17,66 +14,18 @@ from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus, Origin
 from app.audit import service as audit_service
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.core.timeutil import PARIS, at
 from app.gp.models import VisitOutcome
 from app.gp.schemas import BillingOut, OutcomeIn, OutcomeOut
-from app.gp.service import MANAGERS, _optional
-from app.patients.models import MedecinTraitantStatus, Patient
+from app.gp.service import MANAGERS
+from app.orientation import service as orientation_service
+from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import Practitioner, PractitionerStatus
+from app.practitioners.models import Practitioner
 
 logger = logging.getLogger(__name__)
 
 
 # --- outcomes and billing -----------------------------------------------------------------
-
-
-def week_bounds(instant: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    local = instant.astimezone(PARIS).date()
-    monday = local - dt.timedelta(days=local.weekday())
-    return at(monday, dt.time(0)), at(monday + dt.timedelta(days=7), dt.time(0))
-
-
-async def snp_billed_this_week(
-    *, session: AsyncSession, billed_under_id: int, on: dt.datetime, exclude_appointment: int
-) -> int:
-    """SNP surcharges already billed under this doctor in the (Monday-based) week."""
-    start, end = week_bounds(on)
-    rows = (
-        await session.scalars(
-            select(VisitOutcome.surcharges).where(
-                VisitOutcome.billed_under_id == billed_under_id,
-                VisitOutcome.status == str(AppointmentStatus.fulfilled),
-                VisitOutcome.care_at >= start,
-                VisitOutcome.care_at < end,
-                VisitOutcome.appointment_id != exclude_appointment,
-            )
-        )
-    ).all()
-    return sum(1 for surcharges in rows if "SNP" in (surcharges or []))
-
-
-async def _enter_orientation(
-    *, session: AsyncSession, patient_id: int, actor: User, now: dt.datetime
-) -> int | None:
-    orientation = _optional("app.orientation.service")
-    enter = getattr(orientation, "enter_patient", None) if orientation else None
-    if enter is None:
-        logger.info("orientation domain absent: patient %s not put on the list", patient_id)
-        return None
-    kwargs: dict[str, Any] = {
-        "session": session,
-        "patient_id": patient_id,
-        "actor": actor,
-        "now": now,
-    }
-    params = inspect.signature(enter).parameters
-    if "consent" in params:
-        kwargs["consent"] = True  # the patient asked for help: that is the consent
-    if "source" in params:
-        kwargs["source"] = "gp_outcome"
-    case = await enter(**kwargs)
-    return getattr(case, "id", None)
 
 
 async def record_outcome(
@@ -102,39 +51,27 @@ async def record_outcome(
     practitioner = await practitioners_service.get(
         session=session, practitioner_id=appointment.practitioner_id
     )
-    billed_under_id = (
-        practitioner.titular_id
-        if practitioner.status == PractitionerStatus.adjoint and practitioner.titular_id
-        else practitioner.id
-    )
-    billed_under = (
-        practitioner
-        if billed_under_id == practitioner.id
-        else await practitioners_service.get(session=session, practitioner_id=billed_under_id)
-    )
     patient = await session.get(Patient, appointment.patient_id)
     if patient is None:
         raise NotFound("Patient du rendez-vous introuvable.")
     care_at = min(ctx.now, appointment.planned_arrival or appointment.start_at)
     table: billing.TariffTable = ctx.tariffs
+    priced = await billing.price(
+        session,
+        appointment=appointment,
+        practitioner=practitioner,
+        patient=patient,
+        table=table,
+        care_at=care_at,
+    )
+    billed_under_id = priced.billed_under_id
+    billed_under = (
+        practitioner
+        if billed_under_id == practitioner.id
+        else await practitioners_service.get(session=session, practitioner_id=billed_under_id)
+    )
     if outcome_in.status == AppointmentStatus.fulfilled:
-        facts = billing.BillingFacts(
-            kind=appointment.kind,
-            from_sas=appointment.origin == Origin.sas,
-            referred_at=appointment.sas_referral_at,
-            care_at=care_at,
-            practitioner_is_medecin_traitant=patient.medecin_traitant_id
-            in (practitioner.id, billed_under_id),
-            patient_has_medecin_traitant=patient.medecin_traitant_status
-            == MedecinTraitantStatus.declared,
-            snp_used_this_week=await snp_billed_this_week(
-                session=session,
-                billed_under_id=billed_under_id,
-                on=care_at,
-                exclude_appointment=appointment.id,
-            ),
-        )
-        result = billing.compute(facts, table)
+        result = priced.billing
         chosen = list(result.surcharges)
         if outcome_in.surcharges is not None:
             wanted = [code.strip().upper() for code in outcome_in.surcharges]
@@ -200,9 +137,15 @@ async def record_outcome(
         ctx=ctx,
     )
     if outcome_in.wants_medecin_traitant_help:
-        outcome.orientation_case_id = await _enter_orientation(
-            session=session, patient_id=patient.id, actor=actor, now=ctx.now
+        case = await orientation_service.enter_patient(
+            session=session,
+            patient_id=patient.id,
+            actor=actor,
+            now=ctx.now,
+            consent=True,  # the patient asked for help: that is the consent
+            source="gp_outcome",
         )
+        outcome.orientation_case_id = case.id if case is not None else None
         await session.flush()
     await audit_service.record(
         session=session,

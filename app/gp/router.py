@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from app.accounts.dependencies import CurrentUser
+from app.accounts.dependencies import CurrentUser, require_roles
 from app.accounts.models import Role, User
 from app.appointments.dependencies import BookingContextDep
 from app.core.clock import NowDep
@@ -42,7 +42,17 @@ from app.practitioners.schemas import SessionIn, SessionOut, SessionTemplateIn, 
 from app.sas.outcome import FhirError, operation_outcome
 
 router = APIRouter()
-api = APIRouter(prefix="/api/me", tags=["gp"])
+api = APIRouter(
+    prefix="/api/me",
+    tags=["gp"],
+    dependencies=[
+        require_roles(
+            Role.practitioner,
+            *gp_service.MANAGERS,
+            own="médecin : son propre agenda ; coordination : le médecin désigné (practitioner_id)",
+        )
+    ],
+)
 
 
 @api.get("/agenda", response_model=AgendaOut)

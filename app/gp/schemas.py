@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.appointments.models import AppointmentStatus, Origin
+from app.core.timeutil import ParisDatetime
 from app.practitioners.models import PractitionerStatus, SessionKind
 from app.practitioners.schemas import AbsenceIn
 
@@ -27,19 +28,19 @@ class AbsenceDeclarationIn(AbsenceIn):
 
 class MovedAppointment(BaseModel):
     appointment_id: int
-    from_start: dt.datetime
+    from_start: ParisDatetime
     to_practitioner_id: int | None = None
     to_practitioner: str | None = None
-    to_start: dt.datetime | None = None
-    to_end: dt.datetime | None = None
+    to_start: ParisDatetime | None = None
+    to_end: ParisDatetime | None = None
     how: str = Field(description="reassigned | cancelled")
 
 
 class AbsenceDeclarationOut(BaseModel):
     absence_id: int
     practitioner_id: int
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     reason: str
     appointments: list[MovedAppointment] = Field(default_factory=list)
 
@@ -95,9 +96,9 @@ class StopOut(BaseModel):
     kind: SessionKind
     status: AppointmentStatus
     origin: Origin
-    window_start: dt.datetime
-    window_end: dt.datetime
-    planned_arrival: dt.datetime | None
+    window_start: ParisDatetime
+    window_end: ParisDatetime
+    planned_arrival: ParisDatetime | None
     travel_minutes_from_previous: float | None = None
     travel_from: str | None = Field(default=None, description="cabinet | arrêt précédent")
     travel_source: str | None = Field(default=None, description="rounds | estimate")
@@ -111,8 +112,8 @@ class StopOut(BaseModel):
 class SessionBlock(BaseModel):
     id: int
     kind: SessionKind
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     capacity: int
     open_to_sas: bool
     appointments: list[StopOut]
@@ -155,7 +156,7 @@ class IcalFeedOut(BaseModel):
     practitioner_id: int
     label: str
     token_hint: str
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
-    last_used_at: dt.datetime | None
+    created_at: ParisDatetime
+    revoked_at: ParisDatetime | None
+    last_used_at: ParisDatetime | None
     url: str | None = Field(default=None, description="donnée une seule fois, à la création")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -36,20 +35,13 @@ from app.practitioners.models import (
     SessionKind,
 )
 from app.requests.models import CareRequest
+from app.rounds import service as rounds_service
 from scheduler import HaversineTravelTime, TravelTimeProvider
 
 logger = logging.getLogger(__name__)
 
 MANAGERS = (Role.coordinator, Role.admin)
 MAX_AGENDA_DAYS = 31
-
-
-def _optional(module: str) -> Any | None:
-    """A domain being built in parallel: used when present, skipped otherwise."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 # --- whose agenda -------------------------------------------------------------------------
@@ -128,10 +120,7 @@ def _patient_brief(patient: Patient | None) -> PatientBrief | None:
 async def _round_plans(
     *, session: AsyncSession, practitioner_id: int, dates: Sequence[dt.date]
 ) -> dict[int, Any]:
-    """Stops of the published rounds plan, by appointment id (when the rounds domain is here)."""
-    rounds_service = _optional("app.rounds.service")
-    if rounds_service is None or not hasattr(rounds_service, "day_rounds"):
-        return {}
+    """Stops of the published rounds plan, by appointment id."""
     stops: dict[int, Any] = {}
     for date in dates:
         day = await rounds_service.day_rounds(
@@ -177,8 +166,10 @@ def _stops(
         points = [home]
         for a in items:
             p = patients.get(a.patient_id)
-            has_place = p is not None and p.latitude is not None and p.longitude is not None
-            points.append((p.latitude, p.longitude) if has_place else home)  # type: ignore[union-attr]
+            if p is not None and p.latitude is not None and p.longitude is not None:
+                points.append((p.latitude, p.longitude))
+            else:
+                points.append(home)
         matrix = travel.matrix(points)
         clock = duty.start_at
         for i, a in enumerate(items):

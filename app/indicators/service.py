@@ -34,13 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.billing import TariffTable
 from app.appointments.models import Appointment, AppointmentStatus, Origin
 from app.core.errors import InvalidInput
-from app.core.territory import BIEVRE
 from app.core.timeutil import PARIS, at
 from app.orientation.models import CaseStatus, OrientationCase, OrientationEvent
 from app.outbox.models import OutboxMessage
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest, Channel, RequestStatus
+from app.territory import service as territory
 
 SAS_TOPIC = "sas_appointment"
 MAX_DAYS = 366
@@ -240,7 +240,8 @@ RequestRows = Sequence[tuple[CareRequest, str | None]]
 
 async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) -> Report:
     """Every indicator over the period, as raw counts (mask them before showing them)."""
-    communes = {c.insee: c for c in BIEVRE}
+    territory_communes = await territory.communes(session)
+    communes = {c.insee: c for c in territory_communes}
 
     def commune_of(insee: str | None) -> str:
         return insee if insee in communes else OTHER_COMMUNE
@@ -256,7 +257,7 @@ async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) 
         per_commune[insee]["declared"] += n
     return Report(
         period={"from": span.start.isoformat(), "to": span.end.isoformat()},
-        population=sum(c.population for c in BIEVRE),
+        population=territory_communes.population,
         professionals=await _professionals(session, fulfilled),
         consultations=_consultations(fulfilled),
         orientation=orientation,

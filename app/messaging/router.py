@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from app.accounts.dependencies import STAFF, CurrentUser, require_roles
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.appointments.dependencies import BookingContextDep
 from app.core.clock import NowDep
 from app.core.db import SessionDep
@@ -194,7 +194,16 @@ async def inbound_handled(
     return Response(status_code=204)
 
 
-@api.get("/patients/{patient_id}/sms", response_model=list[SmsOut])
+@api.get(
+    "/patients/{patient_id}/sms",
+    response_model=list[SmsOut],
+    dependencies=[
+        require_roles(
+            *Role,
+            own="médecin : les patients qu'il a reçus ; régulateur SAS : ceux qu'il a adressés",
+        )
+    ],
+)
 async def patient_sms(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
     """Every SMS sent to a patient (access checked and traced like the patient's file)."""
     return await messaging_service.sms_for_patient(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel
+
+from app.core.timeutil import ParisDatetime
 
 
 class PatientRef(BaseModel):
@@ -17,7 +17,7 @@ class CallOut(BaseModel):
 
     id: int
     call_sid: str
-    started_at: dt.datetime
+    started_at: ParisDatetime
     from_number: str | None
     to_number: str | None
     status: str
@@ -25,9 +25,9 @@ class CallOut(BaseModel):
     outcome: str
     duration_seconds: int | None
     callback_requested: bool
-    callback_requested_at: dt.datetime | None
+    callback_requested_at: ParisDatetime | None
     handled: bool
-    handled_at: dt.datetime | None
+    handled_at: ParisDatetime | None
     matched_patients: list[PatientRef]
     # The caller when exactly one patient has this number (else None: several or none).
     patient_id: int | None
@@ -45,9 +45,9 @@ class SmsOut(BaseModel):
     to_number: str
     body: str
     status: str
-    status_at: dt.datetime | None
-    requested_at: dt.datetime
-    accepted_at: dt.datetime | None
+    status_at: ParisDatetime | None
+    requested_at: ParisDatetime
+    accepted_at: ParisDatetime | None
     sid: str | None
     error_code: int | None
     error: str | None
@@ -59,7 +59,7 @@ class InboundOut(BaseModel):
 
     id: int
     message_sid: str
-    received_at: dt.datetime
+    received_at: ParisDatetime
     from_number: str
     body: str
     intent: str

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent
 from app.core.config import Settings
 from app.messaging import outbound, pages
@@ -20,7 +21,7 @@ REMINDER_INTERVAL_S = 60
 def setup(app: FastAPI, settings: Settings) -> None:
     # Read here (not at import); the provider is built at startup from whatever is on
     # `app.state.telephony_settings` then, so a test may point it at the fake Twilio.
-    app.state.telephony_settings = TelephonySettings()
+    app.state.telephony_settings = settings.telephony
     app.state.telephony = None
 
     async def start(app: FastAPI) -> None:
@@ -39,7 +40,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
 
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
-    app.state.appointment_listeners.append(on_event)
+    app.state.appointment_listeners.register(Effect.SMS, on_event)
     register(app, outbound.TOPIC, outbound.deliver)
     register_periodic(app, REMINDER_JOB, REMINDER_INTERVAL_S, outbound.queue_due_reminders)
 

@@ -1,36 +1,20 @@
-"""Settings of the orientation domain (built by the wiring, never read at import time)."""
+"""Settings of the orientation domain: the section ``settings.orientation``.
+
+The model lives in :mod:`app.core.sections` (the root settings alone read the
+environment); the solver's parameters derive from it here.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from app.core.sections import OrientationSettings
 from app.orientation.matching import ARC_SCALE, MatchParameters
 
+__all__ = ["OrientationSettings", "match_parameters"]
 
-class OrientationSettings(BaseSettings):
-    """How GPs are told that a patient chose them; how far a practice may be proposed."""
 
-    model_config = SettingsConfigDict(env_prefix="ORIENTATION_", env_file=".env", extra="ignore")
-
-    # The preferred channel; the other one is used when the GP has no contact on it.
-    notify_channel: Literal["sms", "email"] = "sms"
-    max_travel_minutes: float = 40.0
-    language_penalty_minutes: float = 5.0
-    history_bonus_minutes: float = 3.0
-    sweep_interval_seconds: int = 3600
-    # E-mail to GPs: SMTP when a host is set, otherwise printed and logged (development).
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
-    mail_from: str = "premier-recours@localhost"
-
-    def match_parameters(self) -> MatchParameters:
-        return MatchParameters(
-            max_travel_minutes=self.max_travel_minutes,
-            language_penalty=round(self.language_penalty_minutes * ARC_SCALE),
-            history_bonus=round(self.history_bonus_minutes * ARC_SCALE),
-        )
+def match_parameters(settings: OrientationSettings) -> MatchParameters:
+    return MatchParameters(
+        max_travel_minutes=settings.max_travel_minutes,
+        language_penalty=round(settings.language_penalty_minutes * ARC_SCALE),
+        history_bonus=round(settings.history_bonus_minutes * ARC_SCALE),
+    )

@@ -14,6 +14,7 @@ from app.orientation import batch as batch_service
 from app.orientation import gps as gps_service
 from app.orientation import listing
 from app.orientation import service as orientation_service
+from app.orientation.config import match_parameters
 from app.orientation.models import CaseStatus
 from app.orientation.schemas import (
     AnswerIn,
@@ -171,7 +172,7 @@ async def propose_batch(
 ) -> Any:
     """« Proposer des médecins traitants » : one proposal for every waiting patient."""
     batch, unmatched = await batch_service.propose_batch(
-        session=session, actor=user, now=now, params=_settings(request).match_parameters()
+        session=session, actor=user, now=now, params=match_parameters(_settings(request))
     )
     return BatchOut(
         batch_id=batch.id,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.core.timeutil import ParisDatetime
 from app.orientation.models import CaseStatus, CloseReason, Consent
 
 
@@ -90,22 +89,22 @@ class CaseOut(BaseModel):
     status: CaseStatus
     status_label: str
     consent: Consent
-    entered_at: dt.datetime
+    entered_at: ParisDatetime
     waiting_days: int
     proposed_gp: str | None
     proposed_gp_kind: str | None
     proposed_gp_id: int | None
-    proposed_at: dt.datetime | None
+    proposed_at: ParisDatetime | None
     proposal_explanation: str | None
     unmatched_reason: str | None
     close_reason: CloseReason | None
-    status_changed_at: dt.datetime
+    status_changed_at: ParisDatetime
 
 
 class EventOut(BaseModel):
     model_config = {"from_attributes": True}
 
-    at: dt.datetime
+    at: ParisDatetime
     actor_name: str
     from_status: str | None
     to_status: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from app.core.territory import BIEVRE
 from app.orientation.matching import AvailableGP, WaitingPatient
+from app.territory.service import DEMO_TERRITORY_FILE, communes_of, read_file
 
 OTHER_LANGUAGES = ("ar", "pt", "zh", "ro", "en", "es", "tr")
 
@@ -28,16 +28,17 @@ def bievre_instance(
     """Patients spread by population over the 5 communes, GPs covering their commune
     and its neighbours, total capacity ``capacity_ratio`` × patients (scarce on purpose)."""
     rng = random.Random(seed)
-    weights = [c.population for c in BIEVRE]
+    communes = communes_of(read_file(DEMO_TERRITORY_FILE)).items  # in the file order
+    weights = [c.population for c in communes]
     gps: list[AvailableGP] = []
     total_capacity = int(n_patients * capacity_ratio)
     raw = [rng.uniform(0.5, 1.5) for _ in range(n_gps)]
     scale = total_capacity / sum(raw)
     for k in range(n_gps):
-        home = rng.choices(BIEVRE, weights=weights)[0]
+        home = rng.choices(communes, weights=weights)[0]
         lat, lon = _jitter(rng, home.latitude, home.longitude, 1.2)
         neighbours = sorted(
-            BIEVRE, key=lambda c: (c.latitude - lat) ** 2 + (c.longitude - lon) ** 2
+            communes, key=lambda c: (c.latitude - lat) ** 2 + (c.longitude - lon) ** 2
         )
         covered = frozenset(c.insee for c in neighbours[: rng.choice((2, 3, 3, 4))])
         languages = {"fr"}
@@ -56,7 +57,7 @@ def bievre_instance(
         )
     patients: list[WaitingPatient] = []
     for i in range(n_patients):
-        commune = rng.choices(BIEVRE, weights=weights)[0]
+        commune = rng.choices(communes, weights=weights)[0]
         lat, lon = _jitter(rng, commune.latitude, commune.longitude, 1.5)
         language = "fr" if rng.random() < 0.85 else rng.choice(OTHER_LANGUAGES)
         history = frozenset({rng.choice(gps).id}) if rng.random() < 0.1 else frozenset()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +11,7 @@ from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
 from app.core.clock import NowDep
 from app.core.db import SessionDep
+from app.core.timeutil import ParisDatetime
 from app.outbox import service as outbox_service
 from app.outbox.models import OutboxStatus
 
@@ -28,10 +28,10 @@ class OutboxMessageOut(BaseModel):
     ordering_key: str | None
     status: OutboxStatus
     attempts: int
-    next_attempt_at: dt.datetime
+    next_attempt_at: ParisDatetime
     last_error: str | None
-    sent_at: dt.datetime | None
-    created_at: dt.datetime
+    sent_at: ParisDatetime | None
+    created_at: ParisDatetime
 
 
 @router.get("", response_model=list[OutboxMessageOut], dependencies=[require_roles(*COORDINATION)])

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Role, User
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
-from app.core import territory
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import Patient
 from app.patients.schemas import PatientIn, PatientUpdate
+from app.territory import service as territory
 
 
 class SeenBy(Protocol):
@@ -66,19 +66,20 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
         )
         return patient
     if patient_in.nir and any(p.nir == patient_in.nir for p in duplicates):
+        same_nir = [p for p in duplicates if p.nir == patient_in.nir]
         raise Conflict(
             "Un patient avec ce NIR existe déjà.",
             field="nir",
-            duplicates=[p.id for p in duplicates if p.nir == patient_in.nir],
+            duplicates=_candidates(same_nir),
         )
     if duplicates and not patient_in.confirm_duplicate:
         raise Conflict(
             "Doublon probable : un patient avec le même nom et la même date de naissance "
             "(ou le même téléphone) existe déjà. Vérifiez, ou confirmez la création.",
-            duplicates=[p.id for p in duplicates],
+            duplicates=_candidates(duplicates),
         )
     data = patient_in.model_dump(exclude={"confirm_duplicate"})
-    _fill_coordinates(data)
+    _fill_coordinates(data, await territory.communes(session))
     patient = Patient(**data, search_name=search_key(patient_in.family_name, patient_in.given_name))
     session.add(patient)
     await session.flush()
@@ -93,11 +94,25 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
     return patient
 
 
-def _fill_coordinates(data: dict) -> None:
+def _candidates(patients: Sequence[Patient]) -> list[dict]:
+    """What a 409 shows of each probable duplicate: enough to recognise them, as a search would."""
+    return [
+        {
+            "id": p.id,
+            "family_name": p.family_name,
+            "given_name": p.given_name,
+            "birth_date": p.birth_date.isoformat(),
+            "commune": p.commune,
+        }
+        for p in patients
+    ]
+
+
+def _fill_coordinates(data: dict, communes: territory.Communes) -> None:
     """Without geocoding, a patient is placed at their commune's centre."""
     if data.get("latitude") is not None and data.get("longitude") is not None:
         return
-    commune = territory.find_commune(insee=data.get("commune_insee"), name=data.get("commune"))
+    commune = communes.find(insee=data.get("commune_insee"), name=data.get("commune"))
     if commune is not None:
         data["latitude"], data["longitude"] = commune.latitude, commune.longitude
         data["commune_insee"] = data.get("commune_insee") or commune.insee

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from app.accounts.dependencies import CurrentUser, require_roles
+from app.accounts.models import Role
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.timeutil import PARIS, day_bounds
@@ -23,6 +24,8 @@ from app.practitioners.schemas import (
 )
 
 router = APIRouter(prefix="/api/practitioners", tags=["practitioners"])
+
+OWN = require_roles(*ROSTER, Role.practitioner, own="médecin : ses propres vacations")
 
 
 def _out(practitioner: Any) -> PractitionerOut:
@@ -70,7 +73,9 @@ async def list_sessions(
     )
 
 
-@router.post("/{practitioner_id}/sessions", response_model=SessionOut, status_code=201)
+@router.post(
+    "/{practitioner_id}/sessions", response_model=SessionOut, status_code=201, dependencies=[OWN]
+)
 async def add_session(
     practitioner_id: int, session_in: SessionIn, session: SessionDep, user: CurrentUser
 ) -> Any:
@@ -81,7 +86,12 @@ async def add_session(
     )
 
 
-@router.post("/{practitioner_id}/templates", response_model=SessionTemplateOut, status_code=201)
+@router.post(
+    "/{practitioner_id}/templates",
+    response_model=SessionTemplateOut,
+    status_code=201,
+    dependencies=[OWN],
+)
 async def add_template(
     practitioner_id: int,
     template_in: SessionTemplateIn,

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.identifiers import normalise_phone, normalise_rpps
+from app.core.timeutil import ParisDatetime
 from app.practitioners.models import PractitionerStatus, SessionKind
 
 
@@ -151,16 +152,16 @@ class SessionOut(BaseModel):
     template_id: int | None
     date: dt.date
     kind: SessionKind
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     capacity: int
     open_to_sas: bool
     cancelled: bool
 
 
 class AbsenceIn(BaseModel):
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     reason: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
@@ -175,6 +176,6 @@ class AbsenceOut(BaseModel):
 
     id: int
     practitioner_id: int
-    start_at: dt.datetime
-    end_at: dt.datetime
+    start_at: ParisDatetime
+    end_at: ParisDatetime
     reason: str

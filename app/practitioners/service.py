@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.identifiers import rpps_checksum_ok
 from app.core.timeutil import PARIS, at, aware, day_bounds, is_public_holiday
+from app.practitioners import eligibility
 from app.practitioners.models import (
     Absence,
     DutySession,
@@ -120,19 +121,17 @@ async def _check_adjoint_weekday(
             )
         ).all()
     )
-    if weekday not in titular_days:
-        raise Conflict(
-            "Un médecin adjoint ne peut avoir de vacation que les jours où son titulaire "
-            "travaille.",
-            field="weekday",
-        )
+    refusal = eligibility.weekday_refusal(practitioner, titular_days, weekday)
+    if refusal is not None:
+        raise refusal.conflict()
 
 
 async def materialise(*, session: AsyncSession, start: dt.date, end: dt.date) -> int:
     """Create the dated sessions of every active template between two dates (idempotent).
 
     Public holidays and absences are skipped: the platform is closed unless the
-    coordinator opens a one-off session.
+    coordinator opens a one-off session. An adjoint's session is created only where
+    ``eligibility`` allows one (authorisation dates, the titular on duty and present).
     """
     templates = (
         await session.scalars(select(SessionTemplate).where(SessionTemplate.active.is_(True)))
@@ -150,24 +149,63 @@ async def materialise(*, session: AsyncSession, start: dt.date, end: dt.date) ->
             )
         ).all()
     )
-    absences = (
-        await session.scalars(
-            select(Absence).where(
-                Absence.end_at > at(start, dt.time(0, 0)),
-                Absence.start_at < at(end, dt.time(23, 59)),
+    people = {
+        p.id: p
+        for p in (
+            await session.scalars(
+                select(Practitioner).where(
+                    Practitioner.id.in_({t.practitioner_id for t in templates})
+                )
             )
+        ).all()
+    }
+    period = (at(start, dt.time(0, 0)), at(end + dt.timedelta(days=1), dt.time(0, 0)))
+    titulars = {p.titular_id for p in people.values() if p.status == PractitionerStatus.adjoint} - {
+        None
+    }
+    roster = eligibility.Roster(
+        people=people,
+        sessions=list(
+            (
+                await session.scalars(
+                    select(DutySession).where(
+                        DutySession.practitioner_id.in_(titulars),
+                        DutySession.cancelled.is_(False),
+                        DutySession.start_at < period[1],
+                        DutySession.end_at > period[0],
+                    )
+                )
+            ).all()
         )
-    ).all()
+        if titulars
+        else [],
+        absences=list(
+            (
+                await session.scalars(
+                    select(Absence).where(Absence.end_at > period[0], Absence.start_at < period[1])
+                )
+            ).all()
+        ),
+    )
+
+    def adjoint_last(t: SessionTemplate) -> int:
+        p = people.get(t.practitioner_id)
+        return 1 if p is not None and p.status == PractitionerStatus.adjoint else 0
+
     created = 0
     day = start
     while day <= end:
         if not is_public_holiday(day):
-            for template in templates:
+            # Titulars first: their new sessions are what an adjoint's session needs.
+            for template in sorted(templates, key=adjoint_last):
                 if template.weekday != day.weekday() or (template.id, day) in existing:
                     continue
                 if day < template.valid_from or (
                     template.valid_until and day > template.valid_until
                 ):
+                    continue
+                practitioner = people.get(template.practitioner_id)
+                if practitioner is None:
                     continue
                 start_at = at(day, template.start_time)
                 end_at = at(day, template.end_time)
@@ -175,21 +213,24 @@ async def materialise(*, session: AsyncSession, start: dt.date, end: dt.date) ->
                     a.practitioner_id == template.practitioner_id
                     and a.start_at < end_at
                     and start_at < a.end_at
-                    for a in absences
+                    for a in roster.absences
                 ):
                     continue
-                session.add(
-                    DutySession(
-                        practitioner_id=template.practitioner_id,
-                        template_id=template.id,
-                        date=day,
-                        kind=template.kind,
-                        start_at=start_at,
-                        end_at=end_at,
-                        capacity=template.capacity,
-                        open_to_sas=template.open_to_sas,
-                    )
+                if eligibility.declaration_refusal(roster, practitioner, start_at, end_at):
+                    continue
+                duty = DutySession(
+                    practitioner_id=template.practitioner_id,
+                    template_id=template.id,
+                    date=day,
+                    kind=template.kind,
+                    start_at=start_at,
+                    end_at=end_at,
+                    capacity=template.capacity,
+                    open_to_sas=template.open_to_sas,
                 )
+                session.add(duty)
+                if template.practitioner_id in titulars:
+                    roster.sessions.append(duty)
                 created += 1
         day += dt.timedelta(days=1)
     await session.flush()
@@ -203,15 +244,12 @@ async def add_session(
         at(session_in.date, session_in.start_time),
         at(session_in.date, session_in.end_time),
     )
-    if practitioner.status == PractitionerStatus.adjoint:
-        if not await titular_on_duty(
-            session=session, practitioner=practitioner, start_at=start_at, end_at=end_at
-        ):
-            raise Conflict(
-                "Un médecin adjoint ne peut avoir de vacation qu'en même temps que son titulaire : "
-                "aucune vacation du titulaire ce jour-là sur ces horaires.",
-                field="date",
-            )
+    roster = await eligibility.load_for_declaration(
+        session, practitioner=practitioner, start=start_at, end=end_at
+    )
+    refusal = eligibility.declaration_refusal(roster, practitioner, start_at, end_at)
+    if refusal is not None:
+        raise refusal.conflict()
     overlap = await session.scalar(
         select(DutySession.id).where(
             DutySession.practitioner_id == practitioner.id,
@@ -237,23 +275,6 @@ async def add_session(
     session.add(duty)
     await session.flush()
     return duty
-
-
-async def titular_on_duty(
-    *, session: AsyncSession, practitioner: Practitioner, start_at: dt.datetime, end_at: dt.datetime
-) -> bool:
-    """Whether the adjoint's titular has a session that day overlapping these hours."""
-    if practitioner.titular_id is None:
-        return False
-    found = await session.scalar(
-        select(DutySession.id).where(
-            DutySession.practitioner_id == practitioner.titular_id,
-            DutySession.cancelled.is_(False),
-            DutySession.start_at < end_at,
-            DutySession.end_at > start_at,
-        )
-    )
-    return found is not None
 
 
 async def list_sessions(
@@ -306,24 +327,52 @@ async def list_absences(*, session: AsyncSession, since: dt.datetime) -> Sequenc
     ).all()
 
 
-async def add_absence(
-    *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
-) -> Absence:
-    """Record an absence and cancel the sessions it covers.
+async def adjoints_of(*, session: AsyncSession, practitioner: Practitioner) -> list[int]:
+    """The ids of a titular's adjoints (none for an adjoint)."""
+    if practitioner.status != PractitionerStatus.titular:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Practitioner.id).where(Practitioner.titular_id == practitioner.id)
+            )
+        ).all()
+    )
 
-    The appointments it would cover are the caller's business (app/agenda refuses,
-    app/gp/absences reassigns or cancels them first): the roster knows no appointment.
+
+def new_absence(*, practitioner: Practitioner, absence_in: AbsenceIn) -> Absence:
+    return Absence(
+        practitioner_id=practitioner.id,
+        start_at=aware(absence_in.start_at, PARIS),
+        end_at=aware(absence_in.end_at, PARIS),
+        reason=absence_in.reason,
+    )
+
+
+async def add_absence(
+    *,
+    session: AsyncSession,
+    practitioner: Practitioner,
+    absence_in: AbsenceIn,
+    recorded: Absence | None = None,
+) -> Absence:
+    """Record an absence and cancel the sessions it covers, and those of a titular's adjoints.
+
+    An adjoint works only alongside the titular, so the titular's absence closes the
+    adjoints' sessions over the same hours. The appointments it would cover are the
+    caller's business (app/agenda refuses, app/gp/absences reassigns or cancels them
+    first): the roster knows no appointment. ``recorded``: the absence row its caller
+    already added (to reassign the appointments it covers first).
     """
     start_at, end_at = aware(absence_in.start_at, PARIS), aware(absence_in.end_at, PARIS)
-    absence = Absence(
-        practitioner_id=practitioner.id, start_at=start_at, end_at=end_at, reason=absence_in.reason
-    )
+    affected = [practitioner.id, *await adjoints_of(session=session, practitioner=practitioner)]
+    absence = recorded or new_absence(practitioner=practitioner, absence_in=absence_in)
     session.add(absence)
     covered = (
         await session.scalars(
             select(DutySession).where(
                 and_(
-                    DutySession.practitioner_id == practitioner.id,
+                    DutySession.practitioner_id.in_(affected),
                     DutySession.cancelled.is_(False),
                     DutySession.start_at < end_at,
                     DutySession.end_at > start_at,
@@ -333,6 +382,10 @@ async def add_absence(
     ).all()
     for duty in covered:
         duty.cancelled = True
-        duty.cancel_reason = absence_in.reason or "Absence"
+        duty.cancel_reason = (
+            absence_in.reason or "Absence"
+            if duty.practitioner_id == practitioner.id
+            else "Absence du médecin titulaire"
+        )
     await session.flush()
     return absence

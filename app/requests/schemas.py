@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel, Field, field_validator
 
+from app.core.timeutil import ParisDatetime
 from app.practitioners.models import SessionKind
 from app.requests.models import Channel, RequestStatus, Urgency
 from app.requests.triage import RED_FLAGS
@@ -14,7 +13,7 @@ from app.requests.triage import RED_FLAGS
 class RequestIn(BaseModel):
     patient_id: int
     channel: Channel = Channel.phone
-    received_at: dt.datetime | None = Field(default=None, description="par défaut : maintenant")
+    received_at: ParisDatetime | None = Field(default=None, description="par défaut : maintenant")
     reason: str = Field(min_length=1, max_length=2000)
     symptoms_since: str | None = Field(default=None, max_length=100)
     red_flags: list[str] = Field(default_factory=list)
@@ -48,13 +47,13 @@ class RequestOut(BaseModel):
     id: int
     patient_id: int
     channel: Channel
-    received_at: dt.datetime
+    received_at: ParisDatetime
     reason: str
     symptoms_since: str | None
     red_flags: list[str]
     cannot_travel: bool
     urgency: Urgency | None
-    deadline: dt.datetime | None
+    deadline: ParisDatetime | None
     modality: SessionKind | None
     modality_suggested: SessionKind | None
     visit_minutes: int | None
@@ -68,7 +67,7 @@ class TriageOut(BaseModel):
     message: str
     red_flags: list[RedFlagOut]
     urgency: Urgency | None
-    deadline: dt.datetime | None
+    deadline: ParisDatetime | None
     modality_suggested: SessionKind | None
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
-from app.core.territory import find_commune
 from app.core.timeutil import PARIS, at, day_bounds
 from app.patients.models import Patient
+from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest
 from app.rounds.models import RoundRoute, RoundRun, RunStatus
+from app.territory import service as territory
 from scheduler import Instance, Session, Status, Urgency, Visit, Window
 from scheduler import Practitioner as Gp
 from scheduler import SessionKind as Kind
@@ -62,13 +63,15 @@ def instant(day: dt.date, value: int) -> dt.datetime:
     return at(day, dt.time(value // 60, value % 60))
 
 
-def location(patient: Patient | None, fallback: Practitioner) -> tuple[float, float]:
+def location(
+    patient: Patient | None, fallback: Practitioner, communes: territory.Communes
+) -> tuple[float, float]:
     """The patient's coordinates, else their commune's centre, else the practice."""
     if patient is not None and patient.latitude is not None and patient.longitude is not None:
         return patient.latitude, patient.longitude
-    commune = find_commune(insee=patient.commune_insee) if patient else None
+    commune = communes.find(insee=patient.commune_insee) if patient else None
     if commune is None and patient is not None and patient.commune:
-        commune = find_commune(name=patient.commune)
+        commune = communes.find(name=patient.commune)
     if commune is not None:
         return commune.latitude, commune.longitude
     return fallback.latitude, fallback.longitude
@@ -122,6 +125,8 @@ class DayData:
     run: RoundRun | None = None
     # Plain copies for the solver threads (ORM rows must not be touched off the loop).
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The territory's communes: their centres place patients without coordinates.
+    communes: territory.Communes = field(default_factory=territory.Communes)
 
     def previous_plan(self) -> RoundsResult | None:
         """The order in force, as a plan the solver can start from (timing not used)."""
@@ -174,16 +179,18 @@ async def load_day(
     appointments = await _booked_visits(session, duties)
     patients = await _by_id(session, Patient, {a.patient_id for a in appointments.values()})
     requests = await _by_id(session, CareRequest, {a.request_id for a in appointments.values()})
+    communes = await territory.communes(session)
     instance = Instance(
         date,
         _gps(people, rounds_sessions, appointments),
         _sessions(duties, date),
         tuple(
-            _visit(a, patients, requests, people, date, home_visit_minutes)
+            _visit(a, patients, requests, people, communes, date, home_visit_minutes)
             for a in appointments.values()
         ),
     )
     data = DayData(date, instance, people, rounds_sessions, appointments, patients)
+    data.communes = communes
     data.spans = {
         pid: (minutes(d.start_at, date), minutes(d.end_at, date))
         for pid, d in rounds_sessions.items()
@@ -214,7 +221,13 @@ async def _duties(
     people = await _practitioners(session, ids)
     titulars = {p.titular_id for p in people.values() if p.titular_id and p.titular_id not in ids}
     people.update(await _practitioners(session, titulars))
-    return [d for d in duties if d.practitioner_id in people], people
+    # Only sessions whose GP may work (active, authorised, not absent, titular present).
+    roster = eligibility.Roster(
+        people=people,
+        sessions=duties,
+        absences=await eligibility.load_absences(session, people.keys(), start, end),
+    )
+    return [d for d in duties if eligibility.session_usable(roster, d)], people
 
 
 async def _booked_visits(
@@ -262,11 +275,12 @@ def _visit(
     patients: dict[int, Patient],
     requests: dict[int, CareRequest],
     people: dict[int, Practitioner],
+    communes: territory.Communes,
     date: dt.date,
     home_visit_minutes: int,
 ) -> Visit:
     """A booked home visit: where, how urgent, how long, promised window, its GP."""
-    lat, lon = location(patients.get(a.patient_id), people[a.practitioner_id])
+    lat, lon = location(patients.get(a.patient_id), people[a.practitioner_id], communes)
     care_request = requests.get(a.request_id)
     return Visit(
         id=visit_key(a.id),

@@ -9,8 +9,8 @@ the GP's load of the day.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +23,9 @@ from app.core.errors import Conflict
 from app.core.timeutil import PARIS, WEEKDAYS_FR, day_bounds
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import DutySession, Practitioner, PractitionerStatus, SessionKind
+from app.practitioners.models import Practitioner, SessionKind
 from app.requests import service as requests_service
-from app.requests.models import CareRequest, RequestStatus
+from app.requests.models import CareRequest
 from app.rounds import service as rounds_service
 from app.rounds.instance import (
     DAY_MINUTES,
@@ -38,7 +38,7 @@ from app.rounds.instance import (
     previous_practitioner,
     urgency,
 )
-from app.rounds.models import RunTrigger
+from app.rounds.models import RunStatus, RunTrigger
 from app.rounds.planner import Planner
 from app.rounds.schemas import (
     ProposalBookingOut,
@@ -87,17 +87,7 @@ def _slack_text(slack: int | None) -> str:
 
 def check_open(care_request: CareRequest) -> None:
     """Proposals and bookings only for a request still waiting for an appointment."""
-    if care_request.status == RequestStatus.redirected_15:
-        raise Conflict(
-            "Demande réorientée vers le 15 (signe d'alerte) : aucun rendez-vous ne peut être "
-            "proposé.",
-            code="redirected_15",
-        )
-    if care_request.status not in (RequestStatus.new, RequestStatus.unreachable):
-        raise Conflict(
-            f"Cette demande n'attend pas de rendez-vous (statut « {care_request.status} »).",
-            code="request_not_open",
-        )
+    appointments_service.check_request_open(care_request)
 
 
 def _dates(care_request: CareRequest, now: dt.datetime, planner: Planner) -> list[dt.date]:
@@ -170,7 +160,7 @@ async def _visit_options(
         if earliest >= DAY_MINUTES - 1 or (deadline is not None and deadline < earliest):
             continue
         home = next(iter(day.practitioners.values()))
-        lat, lon = location(patient, home)
+        lat, lon = location(patient, home, day.communes)
         visit = Visit(
             id=f"r{care_request.id}",
             lat=lat,
@@ -270,24 +260,17 @@ async def _slot_options(
     )
     if not slots:
         return []
+    # Every slot is bookable (``eligibility``): the people are only read for ranking.
     people = {
         p.id: p
         for p in (
             await session.scalars(
                 select(Practitioner).where(
-                    Practitioner.id.in_({d.practitioner_id for d, _s, _e in slots}),
-                    Practitioner.active.is_(True),
+                    Practitioner.id.in_({d.practitioner_id for d, _s, _e in slots})
                 )
             )
         ).all()
     }
-    titular_sessions = await practitioners_service.list_sessions(
-        session=session,
-        practitioner_ids=[p.titular_id for p in people.values() if p.titular_id],
-        start=now,
-        end=end,
-    )
-    slots = [s for s in slots if _adjoint_ok(people.get(s[0].practitioner_id), s, titular_sessions)]
     wanted_language = language(patient)
     if wanted_language:
         speakers = [s for s in slots if wanted_language in people[s[0].practitioner_id].languages]
@@ -340,29 +323,6 @@ async def _slot_options(
     return list(best.values())
 
 
-def _adjoint_ok(
-    gp: Practitioner | None,
-    slot: tuple[DutySession, dt.datetime, dt.datetime],
-    titular_sessions: Any,
-) -> bool:
-    """The booking rules' adjoint conditions, checked before proposing."""
-    if gp is None:
-        return False
-    if gp.status != PractitionerStatus.adjoint:
-        return True
-    day = slot[1].astimezone(PARIS).date()
-    if not (
-        gp.authorisation_start
-        and gp.authorisation_end
-        and gp.authorisation_start <= day <= gp.authorisation_end
-    ):
-        return False
-    return any(
-        t.practitioner_id == gp.titular_id and t.start_at < slot[2] and slot[1] < t.end_at
-        for t in titular_sessions
-    )
-
-
 async def _loads(
     session: AsyncSession, ids: set[int], start: dt.datetime, end: dt.datetime
 ) -> dict[tuple[int, dt.date], int]:
@@ -407,30 +367,6 @@ async def list_proposals(
     )
 
 
-def _still_fits(
-    day: DayData,
-    visit: Visit,
-    params: Parameters,
-    travel: TravelTimeProvider,
-) -> bool:
-    return bool(_day_proposals(day, visit, 1, params, travel))
-
-
-async def _lock_rounds_session(session: AsyncSession, choice: ProposalChoice) -> DutySession | None:
-    # Serialises bookings into one round (PostgreSQL row lock; SQLite locks on BEGIN).
-    return await session.scalar(
-        select(DutySession)
-        .where(
-            DutySession.practitioner_id == choice.practitioner_id,
-            DutySession.kind == SessionKind.home_visit,
-            DutySession.cancelled.is_(False),
-            DutySession.start_at <= choice.start_at,
-            DutySession.end_at >= choice.end_at,
-        )
-        .with_for_update()
-    )
-
-
 async def _invalidated(
     *,
     session: AsyncSession,
@@ -449,6 +385,10 @@ async def _invalidated(
     )
 
 
+class _RoundChanged(Exception):
+    """The re-plan with the new visit breaks a promise (or drops the visit)."""
+
+
 async def book_proposal(
     *,
     session: AsyncSession,
@@ -460,68 +400,70 @@ async def book_proposal(
 ) -> ProposalBookingOut:
     """Book a chosen option; if it no longer holds, 409 with fresh options.
 
-    A home visit is first re-checked against the day's plan (every promise
-    kept, the GP's capacity), then booked through the core booking rules, and
-    the day is re-planned without moving any promised window.
+    The request and its patient are read and locked once and handed to the one booking
+    pipeline (``appointments_service.book``: rules, price, audit, event). A home visit's
+    day is then re-planned once, promises hard: if the new visit breaks a promise or
+    cannot be served, everything is undone and fresh options are offered.
     """
-    care_request = await requests_service.get(
-        session=session, request_id=request_id, actor=actor, lock=True
+    care_request, patient = await appointments_service.load_request(
+        session=session, request_id=request_id, actor=actor
     )
     check_open(care_request)
     now = ctx.now
     start_at, end_at = choice.start_at, choice.end_at
-    if choice.kind == SessionKind.home_visit:
-        duty = await _lock_rounds_session(session, choice)
-        date = start_at.astimezone(PARIS).date()
-        day = await load_day(
-            session=session, date=date, home_visit_minutes=planner.home_visit_minutes
-        )
-        patient = await session.get(Patient, care_request.patient_id)
-        gp = day.practitioners.get(choice.practitioner_id) or await practitioners_service.get(
-            session=session, practitioner_id=choice.practitioner_id
-        )
-        lat, lon = location(patient, gp)
-        probe = Visit(
-            id=f"r{care_request.id}",
-            lat=lat,
-            lon=lon,
-            urgency=urgency(care_request),
-            service_minutes=care_request.visit_minutes or planner.home_visit_minutes,
-            promised=Window(minutes(start_at, date), minutes(end_at, date)),
-            assigned_practitioner_id=str(choice.practitioner_id),
-        )
-        params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
-        fits = duty is not None and await planner.run(
-            _still_fits, day, probe, params, planner.travel, time_limit_s=params.time_limit_s
-        )
-        if not fits:
-            raise await _invalidated(
+    home_visit = choice.kind == SessionKind.home_visit
+    gp = await practitioners_service.get(session=session, practitioner_id=choice.practitioner_id)
+    run = None
+    try:
+        # A home visit is undone if the re-plan refuses it; a timed slot has nothing to undo.
+        async with session.begin_nested() if home_visit else contextlib.nullcontext():
+            appointment = await appointments_service.book(
                 session=session,
                 care_request=care_request,
-                planner=planner,
-                now=now,
-                message="Cette option n'est plus possible (la tournée a changé) : "
-                "voici les options à jour.",
-                reason="round_changed",
+                patient=patient,
+                booking_in=BookingIn(
+                    request_id=care_request.id,
+                    practitioner_id=choice.practitioner_id,
+                    start_at=start_at,
+                    end_at=end_at,
+                    kind=choice.kind,
+                    deadline_override_reason=choice.deadline_override_reason,
+                ),
+                actor=actor,
+                ctx=ctx,
             )
-    try:
-        appointment = await appointments_service.book(
+            if home_visit:
+                run = await rounds_service.run_day(
+                    session=session,
+                    date=start_at.astimezone(PARIS).date(),
+                    planner=planner,
+                    now=now,
+                    trigger=RunTrigger.booking,
+                    actor=actor,
+                )
+                if (
+                    run is None
+                    or run.status != RunStatus.succeeded
+                    or run.renegotiate
+                    or any(d.get("appointment_id") == appointment.id for d in run.dropped or [])
+                ):
+                    raise _RoundChanged
+    except _RoundChanged:
+        raise await _invalidated(
             session=session,
-            booking_in=BookingIn(
-                request_id=care_request.id,
-                practitioner_id=choice.practitioner_id,
-                start_at=start_at,
-                end_at=end_at,
-                kind=choice.kind,
-                deadline_override_reason=choice.deadline_override_reason,
-            ),
-            actor=actor,
-            ctx=ctx,
-        )
+            care_request=care_request,
+            planner=planner,
+            now=now,
+            message="Cette option n'est plus possible (la tournée a changé) : "
+            "voici les options à jour.",
+            reason="round_changed",
+        ) from None
     except Conflict as exc:
         reason = str(exc.extra.get("code", exc.code))
         if reason in ("redirected_15", "request_not_open", "after_deadline"):
             raise
+        if home_visit and reason in ("session_full", "outside_session"):
+            reason = "round_changed"  # the round filled up or moved since the option was read
         raise await _invalidated(
             session=session,
             care_request=care_request,
@@ -530,23 +472,10 @@ async def book_proposal(
             message=f"{exc.message} Voici les options à jour.",
             reason=reason,
         ) from exc
-    run = None
-    if choice.kind == SessionKind.home_visit:
-        run = await rounds_service.run_day(
-            session=session,
-            date=start_at.astimezone(PARIS).date(),
-            planner=planner,
-            now=now,
-            trigger=RunTrigger.booking,
-            actor=actor,
-        )
-    booked_gp = await practitioners_service.get(
-        session=session, practitioner_id=appointment.practitioner_id
-    )
-    what = "visite à domicile" if choice.kind == SessionKind.home_visit else "téléconsultation"
+    what = "visite à domicile" if home_visit else "téléconsultation"
     day_name = WEEKDAYS_FR[start_at.astimezone(PARIS).weekday()]
     return ProposalBookingOut(
         appointment=AppointmentOut.model_validate(appointment),
-        label=f"Dr {booked_gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
+        label=f"Dr {gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
         run=RunOut.model_validate(run) if run else None,
     )

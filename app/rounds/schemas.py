@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.appointments.schemas import AppointmentOut
+from app.core.timeutil import ParisDatetime
 from app.practitioners.models import SessionKind
 from app.rounds.models import RunStatus, RunTrigger
 
@@ -17,8 +18,8 @@ class ProposalChoice(BaseModel):
 
     practitioner_id: int
     kind: SessionKind
-    start_at: dt.datetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
-    end_at: dt.datetime
+    start_at: ParisDatetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
+    end_at: ParisDatetime
     deadline_override_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -27,9 +28,9 @@ class ProposalOut(BaseModel):
     practitioner_name: str
     date: dt.date
     kind: SessionKind
-    start_at: dt.datetime
-    end_at: dt.datetime
-    planned_arrival: dt.datetime | None = None
+    start_at: ParisDatetime
+    end_at: ParisDatetime
+    planned_arrival: ParisDatetime | None = None
     added_travel_minutes: float = 0.0
     deadline_slack_minutes: int | None = Field(
         default=None, description="minutes entre la fin de l'option et l'échéance"
@@ -45,7 +46,7 @@ class ProposalOut(BaseModel):
 class ProposalsOut(BaseModel):
     request_id: int
     kind: SessionKind
-    deadline: dt.datetime | None
+    deadline: ParisDatetime | None
     options: list[ProposalOut]
     message: str | None = None
 
@@ -57,8 +58,8 @@ class RunOut(BaseModel):
     date: dt.date
     trigger: RunTrigger
     status: RunStatus
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: ParisDatetime
+    finished_at: ParisDatetime | None
     time_limit_s: float
     seed: int
     travel_provider: str
@@ -85,19 +86,19 @@ class StopOut(BaseModel):
     patient_name: str | None = None
     address: str | None = None
     commune: str | None = None
-    planned_arrival: dt.datetime
-    window_start: dt.datetime
-    window_end: dt.datetime
-    promised_start: dt.datetime | None = None
-    promised_end: dt.datetime | None = None
+    planned_arrival: ParisDatetime
+    window_start: ParisDatetime
+    window_end: ParisDatetime
+    promised_start: ParisDatetime | None = None
+    promised_end: ParisDatetime | None = None
     travel_minutes: float
 
 
 class RouteOut(BaseModel):
     practitioner_id: int
     practitioner_name: str
-    depart_at: dt.datetime
-    back_at: dt.datetime
+    depart_at: ParisDatetime
+    back_at: ParisDatetime
     travel_minutes: float
     stops: list[StopOut]
 
@@ -118,11 +119,11 @@ class RenegotiateOut(BaseModel):
     patient_id: int
     patient_name: str
     phone: str | None
-    promised_start: dt.datetime
-    promised_end: dt.datetime
-    planned_arrival: dt.datetime | None
-    new_window_start: dt.datetime | None
-    new_window_end: dt.datetime | None
+    promised_start: ParisDatetime
+    promised_end: ParisDatetime
+    planned_arrival: ParisDatetime | None
+    new_window_start: ParisDatetime | None
+    new_window_end: ParisDatetime | None
 
 
 class DelayOut(BaseModel):

@@ -36,6 +36,7 @@ from app.rounds.instance import (
     load_day,
     minutes,
     routes_of,
+    visit_key,
 )
 from app.rounds.models import RoundRoute, RoundRun, RunStatus, RunTrigger
 from app.rounds.planner import Planner
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 
 def default_planner(settings: RoundsSettings | None = None) -> Planner:
-    """A planner for callers without the app (offline travel unless OSRM_URL is set)."""
+    """A planner for callers without the app: the given section, else the defaults (offline)."""
     return Planner.from_settings(settings or RoundsSettings())
 
 
@@ -128,6 +129,8 @@ async def run_day(
     digest = fingerprint(day.instance, delays, params)
     if skip_if_unchanged and day.run is not None and day.run.fingerprint == digest:
         return None
+    # The run's own times: it starts now (the platform's clock) and lasts what it lasts.
+    started = time.monotonic()
     run = RoundRun(
         date=date,
         trigger=trigger,
@@ -152,7 +155,7 @@ async def run_day(
         logger.exception("rounds run %s for %s failed", run.id, date)
         run.status = RunStatus.failed
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = now
+        run.finished_at = _finished(now, started)
         await session.flush()
         return run
     metrics.observe_solver_run(trigger, "succeeded", time.perf_counter() - started)
@@ -172,9 +175,14 @@ async def run_day(
     )
     run.fingerprint = fingerprint(after, delays, params)
     run.status = RunStatus.succeeded
-    run.finished_at = now
+    run.finished_at = _finished(now, started)
     await session.flush()
     return run
+
+
+def _finished(started_at: dt.datetime, started: float) -> dt.datetime:
+    """When the run ended: its start plus the time it really took (solver included)."""
+    return started_at + dt.timedelta(seconds=time.monotonic() - started)
 
 
 async def _publish(
@@ -236,8 +244,18 @@ async def _publish(
     ]
     run.renegotiate = [a for v in result.renegotiate if (a := appointment_of(v)) is not None]
     run.narrowed = narrowed
-    run.summary = plan.explain() or "Aucune visite à domicile ce jour."
+    run.summary = plan.explain(_names(day)) or "Aucune visite à domicile ce jour."
     return told
+
+
+def _names(day: DayData) -> dict[str, str]:
+    """The run summary names people: "Dr Martin : 1 visite — Odile Lambert 10:00–11:00"."""
+    names = {str(pid): p.display_name for pid, p in day.practitioners.items()}
+    for aid, appointment in day.appointments.items():
+        patient = day.patients.get(appointment.patient_id)
+        if patient is not None:
+            names[visit_key(aid)] = f"{patient.given_name} {patient.family_name}"
+    return names
 
 
 def _narrow(appointment: Appointment, window: Window, date: dt.date, width: int) -> bool:
@@ -524,7 +542,7 @@ async def absorbable_home_visit_windows(
 
     Every promise already made stays kept; the GP's capacity is respected.
     Pass ``planner=app.state.rounds_planner`` when you have the app, else the
-    ``settings`` (or the environment) choose the travel times.
+    ``settings`` (or the defaults: offline haversine) choose the travel times.
     """
     planner = planner or default_planner(settings)
     wanted = set(practitioner_ids)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent, EventKind
 from app.core.config import Settings
 from app.outbox.jobs import register_periodic
 from app.rounds import service as rounds_service
-from app.rounds.config import RoundsSettings
 from app.rounds.planner import Planner
 
 JOB_NAME = "rounds.optimise_before_session"
@@ -27,7 +27,7 @@ async def optimise_before_session_job(app: FastAPI) -> None:
 
 def setup(app: FastAPI, settings: Settings) -> None:
     # Read at startup, so a test may swap `app.state.rounds_settings` before the lifespan.
-    app.state.rounds_settings = RoundsSettings()
+    app.state.rounds_settings = settings.rounds
 
     async def start(app: FastAPI) -> None:
         planner = Planner.from_settings(
@@ -55,7 +55,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
                 actor=event.actor,
             )
 
-    app.state.appointment_listeners.append(replan_after_cancellation)
+    app.state.appointment_listeners.register(Effect.REPLAN_ROUNDS, replan_after_cancellation)
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
     register_periodic(app, JOB_NAME, JOB_INTERVAL_S, optimise_before_session_job)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+from app.core.sections import FINESS_DIGITS_RE as _FINESS_DIGITS_RE
+from app.core.sections import PHONE_RE as _PHONE_RE
+
 # --- meta.profile -------------------------------------------------------------------------
 _IG = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition"
 PROFILE_BUNDLE = f"{_IG}/sas-cpts-bundle-aggregator"
@@ -63,9 +66,9 @@ RPPS_RE = re.compile(r"^[0-9]{11}$")
 ADELI_RE = re.compile(r"^[0-9]{9}$")
 IDNPS_RPPS_RE = re.compile(r"^8[0-9]{11}$")
 IDNPS_ADELI_RE = re.compile(r"^0[0-9]{9}$")
-FINESS_DIGITS_RE = re.compile(r"^[0-9]{9}$")
+FINESS_DIGITS_RE = _FINESS_DIGITS_RE
 IDNST_FINESS_RE = re.compile(r"^1[0-9]{9}$")  # the guide's FINESS-invariant
-PHONE_RE = re.compile(r"^\+33[0-9]{9}$")
+PHONE_RE = _PHONE_RE
 POSTAL_CODE_RE = re.compile(r"^[0-9]{5}$")
 FHIR_ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 # INT_R04 Slot.start/end (test kit, agg-psindiv@45): milliseconds and an explicit offset.

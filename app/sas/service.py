@@ -1,13 +1,13 @@
 """SAS rules on our data: regulator accounts (INT_R02) and the regulator's booking.
 
 The regulator role books only in a session that came from the SAS (``origin=sas``):
-:func:`book_for_regulator` refuses otherwise, and while it books it marks the call so that
-the optional booking guard (:func:`regulator_booking_guard`) can tell it from any other path.
+:func:`book_for_regulator` refuses otherwise and books with ``origin=Origin.sas``; the
+booking rules (``appointments_service.book``) refuse a regulator's booking of any other
+origin when the CPTS keeps ``SAS_REGULATOR_BOOKINGS_ONLY_FROM_SAS`` on.
 """
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import re
 import secrets
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, User
 from app.appointments import service as appointments_service
-from app.appointments.events import AppointmentEvent, EventKind
 from app.appointments.models import Appointment, Origin
 from app.appointments.schemas import BookingIn
 from app.appointments.service import BookingContext
@@ -38,9 +37,6 @@ from app.sas.profiles import SYSTEM_IDNPS, SYSTEM_SAS
 from app.sas.views import RegulatorAccountIn, RegulatorIdentifier
 
 _NATIONAL_MAX, _TECHNICAL_MAX = 20, 64
-_booking_from_sas: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "booking_from_sas", default=False
-)
 
 
 # --- INT_R02: regulator accounts ---------------------------------------------------------
@@ -239,33 +235,15 @@ async def book_for_regulator(
         actor=actor,
         now=ctx.now,
     )
-    token = _booking_from_sas.set(True)
-    try:
-        return await appointments_service.book(
-            session=session,
-            booking_in=BookingIn(
-                request_id=care_request.id,
-                practitioner_id=practitioner_id,
-                start_at=start_at,
-                kind=kind,
-            ),
-            actor=actor,
-            ctx=ctx,
-            origin=Origin.sas,
-        )
-    finally:
-        _booking_from_sas.reset(token)
-
-
-async def regulator_booking_guard(session: AsyncSession, event: AppointmentEvent) -> None:
-    """Appointment listener: a regulator's booking made anywhere but the SAS page is refused."""
-    actor = event.actor
-    if (
-        event.kind == EventKind.booked
-        and actor is not None
-        and actor.role == Role.regulator
-        and not _booking_from_sas.get()
-    ):
-        raise Forbidden(
-            "Le rôle de régulateur ne donne le droit de réserver que depuis la plateforme SAS."
-        )
+    return await appointments_service.book(
+        session=session,
+        booking_in=BookingIn(
+            request_id=care_request.id,
+            practitioner_id=practitioner_id,
+            start_at=start_at,
+            kind=kind,
+        ),
+        actor=actor,
+        ctx=ctx,
+        origin=Origin.sas,
+    )

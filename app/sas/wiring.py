@@ -9,13 +9,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent
 from app.core.config import Settings
 from app.core.timeutil import PARIS
 from app.outbox.registry import register
 from app.practitioners.models import SessionKind
 from app.sas import push
-from app.sas import service as sas_service
 from app.sas.client import SasClient
 from app.sas.config import SasSettings
 from app.sas.fhir import install_fhir_handlers
@@ -32,12 +32,8 @@ def configure(app: FastAPI, sas_settings: SasSettings) -> None:
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    configure(app, SasSettings())
+    configure(app, settings.sas)
     app.state.sas_client = None
-
-    async def guard(session: AsyncSession, event: AppointmentEvent) -> None:
-        if app.state.sas_settings.sas_regulator_bookings_only_from_sas:
-            await sas_service.regulator_booking_guard(session, event)
 
     async def forget_home_visit_day(session: AsyncSession, event: AppointmentEvent) -> None:
         appointment = event.appointment
@@ -48,7 +44,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
         if event.previous_start is not None:
             windows.drop_day(event.previous_start.astimezone(PARIS).date())
 
-    app.state.appointment_listeners += [guard, push.on_appointment_event, forget_home_visit_day]
+    app.state.appointment_listeners.register(Effect.SAS_PUSH, push.on_appointment_event)
+    app.state.appointment_listeners.register(Effect.SAS_HOME_VISIT_WINDOWS, forget_home_visit_day)
     register(app, push.TOPIC, push.send_appointment)
     install_fhir_handlers(app)
 

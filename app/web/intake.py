@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.appointments import service as appointments_service
 from app.appointments.dependencies import booking_context
-from app.core import territory
 from app.core.db import SessionDep
 from app.core.errors import Conflict, DomainError, InvalidInput
 from app.patients import service as patients_service
@@ -23,6 +22,7 @@ from app.requests.schemas import RequestIn
 from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
+from app.territory import service as territory
 from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
@@ -52,14 +52,14 @@ PATIENT_FIELDS = (
 PATIENT_FLAGS = ("ald", "css", "reduced_mobility", "isolation", "disability", "sms_consent")
 
 
-def _common() -> dict[str, Any]:
+def _common(communes: territory.Communes) -> dict[str, Any]:
     return {
         "red_flags": RED_FLAGS,
         "mt_labels": MT_LABELS,
         "sex_labels": SEX_LABELS,
         "urgency_labels": URGENCY_LABELS,
         "modality_labels": {k: v for k, v in MODALITY_LABELS.items() if k != "practice"},
-        "commune_options": [(c.name, c.name) for c in territory.BIEVRE],
+        "commune_options": [(c.name, c.name) for c in communes],
     }
 
 
@@ -88,7 +88,14 @@ async def new_request(
         patient = await patients_service.get(
             session=session, patient_id=patient_id, actor=user, purpose="intake"
         )
-        return _request_form(request, user, patient, values={}, errors=forms.FormErrors())
+        return _request_form(
+            request,
+            user,
+            patient,
+            values={},
+            errors=forms.FormErrors(),
+            communes=await territory.communes(session),
+        )
     errors = forms.FormErrors()
     results: list[Patient] | None = None
     birth = forms.parse_date(naissance)
@@ -120,7 +127,7 @@ async def new_request(
         "web/intake_search.html",
         user,
         {
-            **_common(),
+            **_common(await territory.communes(session)),
             "search": {"nom": nom, "naissance": naissance, "telephone": telephone},
             "results": results,
             "errors": errors,
@@ -145,7 +152,9 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
         errors.add("birth_date", "Date invalide : utilisez le format jj/mm/aaaa.")
     elif values["birth_date"]:
         payload["birth_date"] = forms.parse_date(values["birth_date"])
-    commune = territory.find_commune(name=values["commune"]) if values["commune"] else None
+    commune = (
+        await territory.find_commune(session, name=values["commune"]) if values["commune"] else None
+    )
     if commune is not None:
         payload["commune_insee"] = commune.insee
         payload.setdefault("postal_code", commune.postal_code)
@@ -163,10 +172,13 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
             return RedirectResponse(f"/demandes/nouvelle?patient_id={patient.id}", status_code=303)
         except Conflict as exc:
             errors.add(exc.field or "", exc.message)
-            for pid in exc.extra.get("duplicates", []):
+            for candidate in exc.extra.get("duplicates", []):
                 duplicates.append(
                     await patients_service.get(
-                        session=session, patient_id=pid, actor=user, purpose="duplicate_check"
+                        session=session,
+                        patient_id=candidate["id"],
+                        actor=user,
+                        purpose="duplicate_check",
                     )
                 )
         except DomainError as exc:
@@ -176,7 +188,7 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
         "web/intake_search.html",
         user,
         {
-            **_common(),
+            **_common(await territory.communes(session)),
             "search": {"nom": "", "naissance": "", "telephone": ""},
             "results": None,
             "errors": forms.FormErrors(),
@@ -196,6 +208,7 @@ def _request_form(
     *,
     values: dict[str, Any],
     errors: forms.FormErrors,
+    communes: territory.Communes,
     status_code: int = 200,
 ) -> HTMLResponse:
     values = {
@@ -209,7 +222,7 @@ def _request_form(
         "web/intake_request.html",
         user,
         {
-            **_common(),
+            **_common(communes),
             "patient": patient,
             "values": values,
             "errors": errors,
@@ -275,7 +288,15 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
     if values["sms_consent"] and not patient.phone:
         errors.add("sms_consent", "Pas de numéro de téléphone : impossible d'envoyer des SMS.")
     if errors or request_in is None or update is None:
-        return _request_form(request, user, patient, values=values, errors=errors, status_code=422)
+        return _request_form(
+            request,
+            user,
+            patient,
+            values=values,
+            errors=errors,
+            communes=await territory.communes(session),
+            status_code=422,
+        )
     if (
         update.medecin_traitant_status != patient.medecin_traitant_status
         or update.sms_consent != patient.sms_consent
@@ -332,7 +353,7 @@ async def _request_page(
         "web/request.html",
         user,
         {
-            **_common(),
+            **_common(await territory.communes(session)),
             "care_request": care_request,
             "patient": patient,
             "proposals": found,

@@ -14,7 +14,9 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.appointments import queries as appointments_queries
 from app.appointments import service as appointments_service
+from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import SessionKind
 from app.requests.models import CareRequest
@@ -79,20 +81,23 @@ async def _free_slots(
     names = {p.id: p.display_name for p in await practitioners_service.list_(session=session)}
     firsts: dict[int, tuple[dt.datetime, dt.datetime]] = {}
     if kind == SessionKind.home_visit:
-        duties = await practitioners_service.list_sessions(
-            session=session, practitioner_ids=None, start=now, end=end, kind=kind
+        # The same rules as booking (``eligibility``): no option that booking would refuse.
+        roster = await eligibility.load(
+            session, start=now, end=end, kinds=[kind], held=appointments_queries.held_in_sessions
         )
-        held = await appointments_service.count_by_session(
-            session=session, session_ids=[d.id for d in duties]
-        )
-        for duty in duties:
-            if duty.practitioner_id in firsts or held.get(duty.id, 0) >= duty.capacity:
+        for duty in roster.sessions_of_kind(kind):
+            gp = roster.people.get(duty.practitioner_id)
+            if gp is None or duty.practitioner_id in firsts:
                 continue
             start = duty.start_at
-            while start + _HOUR <= duty.end_at and start < lead:
+            while start + _HOUR <= duty.end_at:
+                if (
+                    start >= lead
+                    and eligibility.slot_refusal(roster, gp, kind, start, start + _HOUR)[1] is None
+                ):
+                    firsts[duty.practitioner_id] = (start, start + _HOUR)
+                    break
                 start += _HOUR
-            if start + _HOUR <= duty.end_at:
-                firsts[duty.practitioner_id] = (start, start + _HOUR)
     else:
         slots = await appointments_service.free_slots(
             session=session, start=now, end=end, kind=kind, now=lead

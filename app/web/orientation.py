@@ -12,6 +12,7 @@ from app.core.errors import DomainError
 from app.orientation import batch as batch_service
 from app.orientation import listing
 from app.orientation import service as orientation_service
+from app.orientation.config import match_parameters
 from app.orientation.models import STATUS_LABELS, CaseStatus, CloseReason
 from app.orientation.service import VULNERABILITY_LABELS
 from app.ui.layout import SecretariatUser, render
@@ -125,7 +126,7 @@ async def propose_batch(request: Request, session: SessionDep, user: Secretariat
         session=session,
         actor=user,
         now=request.app.state.clock(),
-        params=request.app.state.orientation_settings.match_parameters(),
+        params=match_parameters(request.app.state.orientation_settings),
     )
     reasons: dict[str, int] = {}
     for _case_id, reason, _code in unmatched:

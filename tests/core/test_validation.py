@@ -149,7 +149,16 @@ async def test_duplicate_patient_is_flagged(client, world):
     same_person = {**GOOD_PATIENT, "family_name": "VALIDE", "given_name": "Zoe", "nir": None}
     response = await client.post("/api/patients", json=same_person, headers=world.secretary)
     assert response.status_code == 409
-    assert response.json()["duplicates"] == [first.json()["id"]]
+    # The candidates as the README promises: who they are, not ids alone.
+    assert response.json()["duplicates"] == [
+        {
+            "id": first.json()["id"],
+            "family_name": "Valide",
+            "given_name": "Zoé",
+            "birth_date": "1988-08-08",
+            "commune": None,
+        }
+    ]
     assert "Doublon probable" in response.json()["message"]
     response = await client.post(
         "/api/patients", json={**same_person, "confirm_duplicate": True}, headers=world.secretary

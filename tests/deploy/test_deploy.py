@@ -11,11 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.core.config import Settings
-from app.orientation.config import OrientationSettings
-from app.rounds.config import RoundsSettings
-from app.sas.config import SasSettings
-from telephony.config import TelephonySettings
+from app.core.config import SECTIONS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -194,9 +190,14 @@ def test_image_runs_in_production_as_non_root():
 def test_every_setting_is_documented():
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\|\s*`([A-Z0-9_]+)`", readme, re.M))
-    expected = set()
-    for cls in (Settings, RoundsSettings, SasSettings, TelephonySettings, OrientationSettings):
-        prefix = cls.model_config.get("env_prefix", "")
-        expected |= {(prefix + name).upper() for name in cls.model_fields}
+    # The root's own variables, then each section's under its prefix (a section's copy of a
+    # root variable, such as PUBLIC_BASE_URL, is the root's).
+    expected = {name.upper() for name in Settings.model_fields if name not in SECTIONS}
+    for model, prefix in SECTIONS.values():
+        expected |= {
+            (prefix + name).upper()
+            for name in model.model_fields
+            if name not in Settings.model_fields
+        }
     assert expected - documented == set(), "variables absentes de deploy/README.md"
     assert documented - expected - {"POSTGRES_PASSWORD", "PROMETHEUS_MULTIPROC_DIR"} == set()

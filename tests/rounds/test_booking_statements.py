@@ -1,0 +1,76 @@
+"""One booking pipeline: booking from a proposal runs a bounded number of SQL statements.
+
+The request and its patient are read (and locked) once, the session once, the rules
+checked once, the price computed once, one audit row for the read and one for the
+booking, one event. A home visit adds the day's one re-plan (load, solve, publish).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests.rounds.conftest import new_patient, new_request
+
+# Measured on SQLite: now 16 and 30 (31 for the second visit of a day); before the one
+# pipeline, 21 and 34 (38): the request read and audited twice, the day loaded and solved twice.
+MAX_TELECONSULTATION = 17
+MAX_HOME_VISIT = 31
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def starting(self, prefix: str) -> int:
+        return sum(1 for s in self.statements if s.upper().startswith(prefix))
+
+
+async def _book_from_proposal(client, world, db, name, commune, modality, counter) -> int:
+    patient = await new_patient(db, name, commune)
+    request = await new_request(client, world.secretary, patient.id, modality=modality)
+    options = await client.get(f"/api/requests/{request['id']}/proposals", headers=world.secretary)
+    assert options.status_code == 200, options.text
+    option = options.json()["options"][0]
+    counter.statements.clear()
+    response = await client.post(
+        f"/api/requests/{request['id']}/proposals/book",
+        json=option["booking"],
+        headers=world.secretary,
+    )
+    assert response.status_code == 201, response.text
+    # One read of the request (the re-plan reads the day's visits, this one included) and
+    # one audit row each for the read and the booking.
+    reads = sum(1 for s in counter.statements if s.startswith("SELECT care_requests.id"))
+    assert reads == (2 if modality == "home_visit" else 1), counter.statements
+    assert counter.starting("INSERT INTO AUDIT_EVENTS") == 2
+    return len(counter.statements)
+
+
+async def _measure(app, client, world, db, modality: str) -> list[int]:
+    counter = Counter()
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        return [
+            await _book_from_proposal(client, world, db, name, commune, modality, counter)
+            for name, commune in (("Moreau", "Fresnes"), ("Roux", "Rungis"))
+        ]
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+
+
+async def test_a_teleconsultation_booked_from_a_proposal_runs_at_most_17_statements(
+    app, client, world, db
+):
+    counts = await _measure(app, client, world, db, "teleconsultation")
+    print(f"teleconsultation from a proposal: {counts} statements")
+    assert max(counts) <= MAX_TELECONSULTATION, counts
+
+
+async def test_a_home_visit_booked_from_a_proposal_reads_the_day_once(app, client, world, db):
+    counts = await _measure(app, client, world, db, "home_visit")
+    print(f"home visit from a proposal: {counts} statements")
+    assert max(counts) <= MAX_HOME_VISIT, counts
