@@ -70,6 +70,20 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """`serve` runs the outbox and the periodic jobs itself unless told otherwise.
+
+    Alone, the service sends its SMS and runs its jobs; when separate workers run,
+    `--no-worker` (or RUN_WORKER_IN_PROCESS=false) leaves that to them.
+    """
+    settings = _settings(args)
+    if args.no_worker:
+        settings.run_worker_in_process = False
+    elif "run_worker_in_process" not in settings.model_fields_set:
+        settings.run_worker_in_process = True
+    return settings
+
+
 async def _import_territory(settings: Settings, path: str) -> str:
     from app.core.db import make_engine, make_sessionmaker
     from app.territory import service as territory
@@ -107,13 +121,13 @@ def cmd_territory_import(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from app.core import migrate
-    from app.core.logging import install_access_log_redaction
-    from app.main import create_app
 
-    settings = _settings(args)
+    settings = serve_settings(args)
     migrate.upgrade(settings.database_url)
     asyncio.run(_seed_and_extend(settings, seed_demo=settings.demo))
     if settings.demo:
@@ -121,11 +135,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Mode démonstration : comptes secretaire, coordination, regulateur et dr.<nom>, "
             "mot de passe « demo »."
         )
-    print(f"Premier Recours sur http://{args.host}:{args.port}/")
-    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info")
-    server = uvicorn.Server(config)
-    install_access_log_redaction()  # after uvicorn configured its loggers
-    server.run()
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        print("Attention : plusieurs processus sur SQLite se partagent un seul écrivain.")
+    print(
+        f"Premier Recours sur http://{args.host}:{args.port}/ ({args.workers} processus web, "
+        + (
+            "file d'envoi et tâches périodiques dans ce service)"
+            if settings.run_worker_in_process
+            else "sans worker intégré : lancez premier-recours worker)"
+        )
+    )
+    # Every web process builds its app from the environment (app.main:create_app_from_env).
+    os.environ["DATABASE_URL"] = settings.database_url
+    os.environ["DEMO"] = "true" if settings.demo else "false"
+    os.environ["RUN_WORKER_IN_PROCESS"] = "true" if settings.run_worker_in_process else "false"
+    uvicorn.run(
+        "app.main:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
     return 0
 
 
@@ -139,6 +170,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings(args)
+    settings.run_worker_in_process = False  # this process *is* the worker
     migrate.upgrade(settings.database_url)
     serve_worker_metrics(settings.worker_metrics_port)
     done = asyncio.run(run_worker(create_app(settings), once=args.once))
@@ -153,6 +185,13 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     return bench.main(rest) or 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("au moins 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="premier-recours", description=__doc__)
     parser.add_argument("--database-url", help="remplace DATABASE_URL")
@@ -161,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="territoire et comptes de démonstration")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="nombre de processus web (uvicorn) ; plusieurs demandent PostgreSQL",
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="n'envoie pas la file et ne lance pas les tâches périodiques (workers séparés)",
+    )
     serve.set_defaults(func=cmd_serve)
     mig = sub.add_parser("migrate", help="met le schéma de la base à jour (Alembic)")
     mig.add_argument("--revision")

@@ -62,7 +62,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # collector's full passes, which otherwise stall large FHIR answers (p95 ×3).
         gc.collect()
         gc.freeze()
+        background = None
+        if settings.run_worker_in_process:
+            # After every startup hook: the senders (telephony, SAS) exist by now.
+            from app.outbox.runner import InProcessWorker
+
+            background = InProcessWorker(app)
+            background.start()
         yield
+        if background is not None:
+            await background.stop()
         for shutdown in reversed(app.state.on_shutdown):
             await shutdown(app)
         await engine.dispose()
@@ -107,3 +116,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_docs(app)
     document_roles(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for `uvicorn --factory` (one per web process): settings from the environment.
+
+    `premier-recours serve` exports its options (DATABASE_URL, DEMO,
+    RUN_WORKER_IN_PROCESS) before uvicorn starts its processes. Logging (access-log
+    redaction, JSON) is set up by the app itself at startup, in each process.
+    """
+    return create_app(Settings())

@@ -74,6 +74,7 @@ def settings(database_url: str) -> Settings:
         session_horizon_days=14,
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        run_worker_in_process=False,  # tests drain the outbox themselves
     )
 
 

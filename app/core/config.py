@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # Argon2id cost (argon2-cffi defaults); lowering it is for test suites only.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # The outbox worker and the periodic jobs inside the web process (`serve` turns it on
+    # unless `--no-worker`; off for an app built by a test or another program).
+    run_worker_in_process: bool = False
+    # Longest lease of a periodic job's leader; a job's lease is also at most half its
+    # interval, so a dead leader is replaced within one interval.
+    leader_lease_seconds: float = Field(default=30.0, gt=0)
     # Log lines as JSON objects (one per line, with the request id) or uvicorn's text.
     log_format: Literal["text", "json"] = "text"
     # /metrics: with a token, a bearer is required; without one, open in development and

@@ -10,6 +10,7 @@ from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent
 from app.core.config import Settings
 from app.messaging import outbound, pages
+from app.outbox.jobs import register_periodic
 from app.outbox.registry import register
 from telephony import CancelLinkSigner, TelephonySettings, build_provider
 
@@ -41,10 +42,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     app.state.on_shutdown.append(stop)
     app.state.appointment_listeners.register(Effect.SMS, on_event)
     register(app, outbound.TOPIC, outbound.deliver)
-    jobs = getattr(app.state, "periodic_jobs", None)
-    if jobs is None:
-        jobs = app.state.periodic_jobs = []
-    jobs.append((REMINDER_JOB, REMINDER_INTERVAL_S, outbound.queue_due_reminders))
+    register_periodic(app, REMINDER_JOB, REMINDER_INTERVAL_S, outbound.queue_due_reminders)
 
     path = "/" + app.state.telephony_settings.cancel_link_path.strip("/") + "/{token}"
     app.add_api_route(

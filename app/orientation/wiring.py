@@ -11,6 +11,7 @@ from app.appointments.models import AppointmentStatus
 from app.core.config import Settings
 from app.orientation import notifications
 from app.orientation import service as orientation_service
+from app.outbox.jobs import register_periodic
 from app.outbox.registry import register
 
 
@@ -27,15 +28,11 @@ async def enter_seen_patient(session: AsyncSession, event: AppointmentEvent) -> 
 
 def setup(app: FastAPI, settings: Settings) -> None:
     app.state.orientation_settings = settings.orientation
-    jobs = getattr(app.state, "periodic_jobs", None)
-    if jobs is None:
-        jobs = app.state.periodic_jobs = []
-    jobs.append(
-        (
-            "orientation.sweep",
-            app.state.orientation_settings.sweep_interval_seconds,
-            orientation_service.run_sweep,
-        )
+    register_periodic(
+        app,
+        "orientation.sweep",
+        app.state.orientation_settings.sweep_interval_seconds,
+        orientation_service.run_sweep,
     )
     app.state.appointment_listeners.register(Effect.ORIENTATION, enter_seen_patient)
     register(app, notifications.TOPIC, notifications.send)

@@ -41,3 +41,15 @@ class OutboxMessage(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PeriodicJobLease(Base):
+    """Who leads one periodic job, until when, and when it last ran (see `app/outbox/leader.py`)."""
+
+    __tablename__ = "periodic_job_leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[dt.datetime | None]
+    last_run_at: Mapped[dt.datetime | None]
+    last_run_by: Mapped[str | None] = mapped_column(String(120))

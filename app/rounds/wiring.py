@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent, EventKind
 from app.core.config import Settings
+from app.outbox.jobs import register_periodic
 from app.rounds import service as rounds_service
 from app.rounds.planner import Planner
 
@@ -57,7 +58,4 @@ def setup(app: FastAPI, settings: Settings) -> None:
     app.state.appointment_listeners.register(Effect.REPLAN_ROUNDS, replan_after_cancellation)
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
-    jobs = getattr(app.state, "periodic_jobs", None)
-    if jobs is None:
-        jobs = app.state.periodic_jobs = []
-    jobs.append((JOB_NAME, JOB_INTERVAL_S, optimise_before_session_job))
+    register_periodic(app, JOB_NAME, JOB_INTERVAL_S, optimise_before_session_job)

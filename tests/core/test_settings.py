@@ -37,6 +37,8 @@ ROOT = {
     "LOG_FORMAT": "json",
     "METRICS_TOKEN": "a-metrics-token",
     "WORKER_METRICS_PORT": "9105",
+    "RUN_WORKER_IN_PROCESS": "true",
+    "LEADER_LEASE_SECONDS": "12",
 }
 SECTION_VALUES = {
     "rounds": {
@@ -196,6 +198,7 @@ async def test_each_variable_reaches_its_user(
     # The mTLS files must exist for the client to start; the rest is as set above.
     settings = everything_set.model_copy(
         update={
+            "run_worker_in_process": False,  # no background loop in this test
             "sas": everything_set.sas.model_copy(
                 update={"sas_client_cert": None, "sas_client_key": None, "sas_ca_bundle": None}
             )
@@ -235,7 +238,8 @@ async def test_each_variable_reaches_its_user(
         assert state.orientation_settings is settings.orientation
         intervals = {name: interval for name, interval, _ in state.periodic_jobs}
         assert intervals["orientation.sweep"] == 600
-        # Root: the token lifetime.
+        # Root: the token lifetime, the periodic jobs' leases.
+        assert state.leader_election.lease_seconds == 12
         assert state.token_signer.lifetime_seconds == 33 * 60
 
 
