@@ -395,9 +395,12 @@ def _solve_once(
         gls_lambda=gls_lambda,
         gls_reset_penalties=gls_reset_penalties,
     )
-    if work_limit is not None:
+    if work_limit is not None and work_limit > 1:
         # A search that accepts no new solution (a one-visit round) still
-        # branches; bounding branches too keeps every stop deterministic.
+        # branches; bounding branches too keeps every stop deterministic. Not
+        # for the first plan alone (a budget of 1, stopped by the solution
+        # limit): on mornings of 20 GPs or more the insertion heuristic itself
+        # takes more than 50 branches, and the cut left every visit dropped.
         routing.AddSearchMonitor(routing.solver().BranchesLimit(50 * int(work_limit)))
     met: set[tuple[int, tuple[int, ...]]] = set()
     if collect:
