@@ -76,7 +76,9 @@ DEMO_GPS = len(_TITULARS) + len(_ADJOINTS)
 _SYNTHETIC_LANGUAGES = (("en", 0.35), ("ar", 0.15), ("pt", 0.08), ("es", 0.08))
 
 
-def team(day: date = date(2025, 3, 4), gps: int = DEMO_GPS, seed: int = 0) -> tuple[Practitioner, ...]:
+def team(
+    day: date = date(2025, 3, 4), gps: int = DEMO_GPS, seed: int = 0
+) -> tuple[Practitioner, ...]:
     """The 11 fictitious GPs, then synthetic pairs up to ``gps`` GPs.
 
     The demo's 6 titulars and 5 adjoints (each authorised 3 months around
@@ -121,8 +123,7 @@ def synthetic_pairs(day: date, count: int, seed: int = 0) -> tuple[Practitioner,
     while len(out) < count:
         c = rng.choices(COMMUNES, weights=[c.population for c in COMMUNES])[0]
         lat, lon = c.lat + rng.gauss(0, 0.004), c.lon + rng.gauss(0, 0.006)
-        titular_langs = frozenset(["fr", *(lg for lg, p in _SYNTHETIC_LANGUAGES if rng.random() < p)])
-        adjoint_langs = frozenset(["fr", *(lg for lg, p in _SYNTHETIC_LANGUAGES if rng.random() < p)])
+        titular_langs, adjoint_langs = _languages(rng), _languages(rng)
         titular = Practitioner(
             f"T{n}", f"Dr Titulaire {n}", lat, lon, languages=titular_langs, max_visits=7
         )
@@ -131,6 +132,10 @@ def synthetic_pairs(day: date, count: int, seed: int = 0) -> tuple[Practitioner,
             out.append(_adjoint(f"A{n}", f"Dr Adjoint {n}", titular, day, adjoint_langs))
         n += 1
     return tuple(out)
+
+
+def _languages(rng: random.Random) -> frozenset[str]:
+    return frozenset(["fr", *(lg for lg, odds in _SYNTHETIC_LANGUAGES if rng.random() < odds)])
 
 
 def _demo_team(day: date) -> tuple[Practitioner, ...]:
