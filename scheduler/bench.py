@@ -85,8 +85,13 @@ def bench_cpts(
     deterministic: bool = False,
     distance_only: bool = False,
     one_core: bool = False,
+    first_solution_only: bool = False,
 ) -> dict[str, Any]:
     """A seeded Bièvre morning solved by us and by PyVRP on the same routing problem.
+
+    ``gps`` GPs are on duty: beyond the demo's 11, synthetic titular/adjoint
+    pairs (scheduler.bievre.synthetic_pairs). ``first_solution_only`` stops ours
+    after the insertion heuristic (``time_s`` is then the first plan's time).
 
     ``distance`` is total travel in minutes; ``objective`` adds continuity,
     overtime and drop penalties (seconds-equivalent), the quantity both
@@ -106,9 +111,10 @@ def bench_cpts(
         distance_only=distance_only,
         one_core=one_core,
     )
-    sol = solve_model(model)
+    sol = solve_model(model, first_solution_only=first_solution_only)
     out: dict[str, Any] = {
         "instance": f"bievre-{visits}v-{gps}gp-s{seed}{'-distance' if distance_only else ''}",
+        "gps": len(model.duties),
         "feasible": sol.found,
         "first_solution": sol.first_solution,
         "vehicles": sum(1 for r in sol.routes if r),
@@ -149,6 +155,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--no-reference", action="store_true", help="skip PyVRP")
     c.add_argument("--distance-only", action="store_true", help="no continuity or overtime costs")
     c.add_argument("--one-core", action="store_true", help="one search, without its rival")
+    c.add_argument(
+        "--first-solution-only", action="store_true", help="ours stops after the first plan"
+    )
     return p
 
 
@@ -166,6 +175,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             reference=not args.no_reference,
             distance_only=args.distance_only,
             one_core=args.one_core,
+            first_solution_only=args.first_solution_only,
         )
     stream = out or sys.stdout
     stream.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -1,8 +1,10 @@
 """The demo territory (CPTS de la Bièvre, Val-de-Marne) and seeded mornings on it.
 
 The communes are real (INSEE code, population, centre); the 11 GPs are
-fictitious. The app's demo seeder imports :data:`COMMUNES` and
-:func:`team` so the demo and the benchmarks describe the same territory.
+fictitious. Beyond them, :func:`team` adds synthetic titular/adjoint pairs
+(practices drawn over the communes by population, deterministic for a seed)
+so the benchmarks can grow the team with the visits. The app reads its
+territory from the database; this module serves the benchmarks and tests.
 """
 
 from __future__ import annotations
@@ -68,32 +70,87 @@ def commune(insee: str) -> Commune:
     return next(c for c in COMMUNES if c.insee == insee)
 
 
-def team(day: date = date(2025, 3, 4)) -> tuple[Practitioner, ...]:
+#: The demo team's size; :func:`team` synthesises GPs beyond it.
+DEMO_GPS = len(_TITULARS) + len(_ADJOINTS)
+#: Languages a synthetic GP may speak besides French, with their odds.
+_SYNTHETIC_LANGUAGES = (("en", 0.35), ("ar", 0.15), ("pt", 0.08), ("es", 0.08))
+
+
+def team(
+    day: date = date(2025, 3, 4), gps: int = DEMO_GPS, seed: int = 0
+) -> tuple[Practitioner, ...]:
+    """The 11 fictitious GPs, then synthetic pairs up to ``gps`` GPs.
+
+    The demo's 6 titulars and 5 adjoints (each authorised 3 months around
+    ``day``) come first, unchanged; beyond them come synthetic pairs
+    (:func:`synthetic_pairs`), a titular and then their adjoint.
+    """
+    out = list(_demo_team(day))
+    if gps > len(out):
+        out.extend(synthetic_pairs(day, gps - len(out), seed))
+    return tuple(out)
+
+
+def _adjoint(
+    pid: str, name: str, titular: Practitioner, day: date, langs: frozenset[str]
+) -> Practitioner:
+    return Practitioner(
+        pid,
+        name,
+        titular.lat,
+        titular.lon,
+        status=Status.ADJOINT,
+        titular_id=titular.id,
+        authorised_from=date.fromordinal(day.toordinal() - 30),
+        authorised_until=date.fromordinal(day.toordinal() + 60),
+        languages=langs,
+        max_visits=6,
+    )
+
+
+def synthetic_pairs(day: date, count: int, seed: int = 0) -> tuple[Practitioner, ...]:
+    """``count`` synthetic GPs: titular (T7, T8…) then adjoint (A7…) sharing the practice.
+
+    Practices are drawn over the communes by population and scattered around
+    their centre like the homes; languages: French plus a few others. The
+    draw has its own generator (``seed`` and nothing else), so it does not
+    shift the visits a seeded morning draws, and the first pairs are the same
+    whatever ``count``.
+    """
+    rng = random.Random(f"bievre-gps-{seed}")
+    out: list[Practitioner] = []
+    n = len(_TITULARS) + 1
+    while len(out) < count:
+        c = rng.choices(COMMUNES, weights=[c.population for c in COMMUNES])[0]
+        lat, lon = c.lat + rng.gauss(0, 0.004), c.lon + rng.gauss(0, 0.006)
+        titular_langs, adjoint_langs = _languages(rng), _languages(rng)
+        titular = Practitioner(
+            f"T{n}", f"Dr Titulaire {n}", lat, lon, languages=titular_langs, max_visits=7
+        )
+        out.append(titular)
+        if len(out) < count:
+            out.append(_adjoint(f"A{n}", f"Dr Adjoint {n}", titular, day, adjoint_langs))
+        n += 1
+    return tuple(out)
+
+
+def _languages(rng: random.Random) -> frozenset[str]:
+    return frozenset(["fr", *(lg for lg, odds in _SYNTHETIC_LANGUAGES if rng.random() < odds)])
+
+
+def _demo_team(day: date) -> tuple[Practitioner, ...]:
     """The 11 fictitious GPs: 6 titular, 5 adjoint each authorised 3 months around ``day``."""
     out = []
-    practice = {}
     for pid, name, insee, (dlat, dlon), langs in _TITULARS:
         c = commune(insee)
-        practice[pid] = (c.lat + dlat, c.lon + dlon)
-        out.append(
-            Practitioner(pid, name, *practice[pid], languages=frozenset(langs), max_visits=7)
-        )
-    for pid, name, titular, langs in _ADJOINTS:
-        lat, lon = practice[titular]
         out.append(
             Practitioner(
-                pid,
-                name,
-                lat,
-                lon,
-                status=Status.ADJOINT,
-                titular_id=titular,
-                authorised_from=date.fromordinal(day.toordinal() - 30),
-                authorised_until=date.fromordinal(day.toordinal() + 60),
-                languages=frozenset(langs),
-                max_visits=6,
+                pid, name, c.lat + dlat, c.lon + dlon, languages=frozenset(langs), max_visits=7
             )
         )
+    titulars = {p.id: p for p in out}
+    for pid, name, titular, langs in _ADJOINTS:
+        out.append(_adjoint(pid, name, titulars[titular], day, frozenset(langs)))
     return tuple(out)
 
 
@@ -146,17 +203,22 @@ def random_visit(rng: random.Random, vid: str, gp_ids: list[str]) -> Visit:
 def morning(
     visits: int = 40, gps: int = 11, seed: int = 0, day: date = date(2025, 3, 4)
 ) -> Instance:
-    """A seeded Bièvre morning: ``gps`` GPs of the team (titulars first) and ``visits`` visits.
+    """A seeded Bièvre morning: ``gps`` GPs and ``visits`` visits.
 
-    Adjoints are only kept with their titular, so a small team stays legal.
+    Up to the demo's 11, ``gps`` GPs of its team (titulars first; adjoints
+    only kept with their titular, so a small team stays legal); beyond, the
+    whole demo team plus synthetic pairs (:func:`synthetic_pairs`).
     """
     rng = random.Random(seed)
-    everyone = team(day)
-    chosen = [p for p in everyone if p.status == Status.TITULAR][:gps]
-    for p in everyone:
-        if len(chosen) < gps and p.status == Status.ADJOINT:
-            if any(t.id == p.titular_id for t in chosen):
-                chosen.append(p)
+    if gps > DEMO_GPS:
+        chosen = list(team(day, gps, seed))
+    else:
+        everyone = _demo_team(day)
+        chosen = [p for p in everyone if p.status == Status.TITULAR][:gps]
+        for p in everyone:
+            if len(chosen) < gps and p.status == Status.ADJOINT:
+                if any(t.id == p.titular_id for t in chosen):
+                    chosen.append(p)
     gp_ids = [p.id for p in chosen]
     todo = tuple(random_visit(rng, f"V{i + 1:03d}", gp_ids) for i in range(visits))
     practitioners = tuple(chosen)

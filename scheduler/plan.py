@@ -128,14 +128,20 @@ def build_rounds_model(
         )
     day = (min(d.start for d in duty_list), max(d.end for d in duty_list)) if duty_list else (0, 0)
     customers = []
+    # The GPs allowed depend on the language and the pinned GP only: computed once
+    # per pair (a 320-visit morning with 60 GPs has a handful of pairs).
+    allowed_for: dict[tuple[str | None, str | None], tuple[int, ...]] = {}
     for v in chosen:
         window = add_visit_window(v, day)
-        allowed = tuple(
-            i
-            for i, d in enumerate(duty_list)
-            if d.practitioner.speaks(v.language)
-            and v.assigned_practitioner_id in (None, d.practitioner.id)
-        )
+        key = (v.language, v.assigned_practitioner_id)
+        if key not in allowed_for:
+            allowed_for[key] = tuple(
+                i
+                for i, d in enumerate(duty_list)
+                if d.practitioner.speaks(v.language)
+                and v.assigned_practitioner_id in (None, d.practitioner.id)
+            )
+        allowed = allowed_for[key]
         penalty = params.promised_penalty if v.promised else params.penalties[v.urgency]
         if window is None:
             window, allowed = (0, 0), ()

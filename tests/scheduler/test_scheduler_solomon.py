@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,50 @@ def test_bench_cpts_reports_the_gap_net_of_drop_penalties():
     assert data["gap_pct"] == pytest.approx(
         100 * (data["objective"] - data["pyvrp_objective"]) / net, abs=1e-3
     )
+
+
+def test_bench_cpts_grows_the_team_beyond_the_demo_gps():
+    """--gps 40 puts 40 GPs on duty (synthetic pairs); their first plan serves the morning."""
+    out = io.StringIO()
+    main(
+        ["cpts", "--visits", "160", "--gps", "40", "--first-solution-only", "--no-reference"],
+        out=out,
+    )
+    data = json.loads(out.getvalue())
+    assert data["instance"] == "bievre-160v-40gp-s0"
+    assert data["gps"] == 40
+    # 11 GPs could serve at most 6×7 + 5×6 = 72 of the 160 visits; 40 serve nearly all
+    # (a first plan cut short dropped all 160).
+    served = sum(len(r) for r in data["routes"])
+    assert data["vehicles"] > 11 and served >= 150
+    assert served + len(data["dropped"]) == 160
+
+
+def test_synthetic_pairs_are_deterministic_titular_then_adjoint():
+    from scheduler.bievre import COMMUNES, DEMO_GPS, team
+
+    big = team(gps=20, seed=4)
+    assert len(big) == 20 and big[:DEMO_GPS] == team()
+    assert big == team(gps=20, seed=4) and big != team(gps=20, seed=5)
+    assert team(gps=21, seed=4)[:20] == big
+    synthetic = big[DEMO_GPS:]
+    titulars = {p.id: p for p in synthetic if p.titular_id is None}
+    for p in synthetic:
+        if p.titular_id is not None:
+            t = titulars[p.titular_id]
+            assert (p.lat, p.lon) == (t.lat, t.lon) and p.authorised_on(date(2025, 3, 4))
+    lats = [c.lat for c in COMMUNES]
+    assert all(min(lats) - 0.03 < p.lat < max(lats) + 0.03 for p in synthetic)
+
+
+def test_cost_classes_registered_from_the_first_are_the_same_matrices():
+    """The per-GP continuity matrices built from the first one's rows equal a full conversion."""
+    from scheduler.bench import cpts_model
+    from scheduler.routing import _permutation, _permuted, _permuted_like
+
+    problem = cpts_model(80, 20, 3, 1.0).problem
+    assert len(problem.costs) > 3
+    perm = _permutation(problem, 3)
+    first = _permuted(problem.costs[0], perm)
+    for other in problem.costs[1:]:
+        assert _permuted_like(first, problem.costs[0], other, perm) == _permuted(other, perm)
