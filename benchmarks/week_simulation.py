@@ -393,9 +393,10 @@ def main() -> None:
         for reason, count in figures["misses_by_reason"].items():
             print(f"    manqué {count:3d} × {reason}")
     triaged, elsewhere = as_triaged(reqs)
+    asked_home = {r.id for r in reqs if r.home}
     print(
         f"triage: {len(triaged)} servables par la plateforme dans la semaine, "
-        f"{sum(not r.home and r.fallback_day is not None for r in triaged)} visites demandées "
+        f"{sum(not r.home and r.id in asked_home for r in triaged)} visites demandées "
         f"après le début de la tournée → téléconsultation le jour même, "
         f"{sum(r.moved for r in triaged)} → prochaine tournée (échéance déplacée et dite), "
         f"{len(elsewhere)} hors de la semaine simulée ou orientées",
