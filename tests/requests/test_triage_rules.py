@@ -179,6 +179,19 @@ async def test_the_intake_page_shows_the_infant_prompts(client, db):
     assert 'id="infant-prompts"' in page.text and "teleconsultation_override_reason" in page.text
     page = await client.get(f"/demandes/nouvelle?patient_id={adult.id}")
     assert 'id="infant-prompts"' not in page.text
+    # The request page says what can be offered when the visit cannot make today's round.
+    headers = await token(client, "secretaire")
+    body = await _request(
+        client,
+        headers,
+        adult.id,
+        urgency="same_day",
+        modality="home_visit",
+        received_at="2026-12-07T14:30:00+01:00",
+    )
+    page = await client.get(f"/demandes/{body['request']['id']}")
+    assert page.status_code == 200, page.text
+    assert 'id="triage-offers"' in page.text and "téléconsultation le lundi 07/12" in page.text
 
 
 # --- 9. Destinations other than the 15 ----------------------------------------------------
