@@ -409,7 +409,7 @@ def main() -> None:
         figures["teleconsultation_instead_of_visit"] = sum(
             1
             for r in triaged
-            if r.id in served and r.fallback_day is not None and r.id not in FALLEN_BACK
+            if r.id in served and r.id in asked_home and not r.home and r.id not in FALLEN_BACK
         )
         figures["served_at_next_round_deadline_moved"] = sum(
             1 for r in triaged if r.id in served and (r.moved or r.id in FALLEN_BACK)
