@@ -11,8 +11,17 @@ opening hours, Mon–Sat; 40 % need a home visit, the rest a teleconsultation.
 
 Both see the same requests and the same rules (promises, capacity, language,
 adjoints). Reported: share served within deadline, travel minutes, GP
-overtime (minutes back after the session end). Usage:
-``python benchmarks/week_simulation.py --seed 1 --rate 6``.
+overtime (minutes back after the session end), and the misses by reason
+(modality, hour received, urgency, what the triage should have offered).
+
+Then both policies run again on the requests *as the triage answers them*
+(``app.requests.triage.offers``, issue 19 item 6): a home visit asked once the
+morning round has started is offered a teleconsultation today (then the next
+round, said with its reason); a request the platform cannot serve inside the
+simulated week ends with an explicit destination (116 117 during PDSA hours)
+or *non pourvue*. Reported: the share served within these modality-aware
+deadlines among the requests the platform can serve, and every request's
+destination. Usage: ``python benchmarks/week_simulation.py --seed 1 --rate 6``.
 """
 
 from __future__ import annotations
@@ -20,11 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
+from app.core.timeutil import PARIS
+from app.practitioners.models import SessionKind as AppKind
+from app.requests import triage as app_triage
+from app.requests.models import Urgency as AppUrgency
 from scheduler import (
     Instance,
     Parameters,
@@ -47,6 +61,8 @@ HOURS = {d: range(8, 20) for d in range(5)} | {5: range(8, 12)}
 DEADLINE = {Urgency.SAME_DAY: 0, Urgency.WITHIN_24H: 1, Urgency.WITHIN_48H: 2}
 QUICK = Parameters(time_limit_s=1.0, work_limit=60, seed=1)
 NIGHTLY = Parameters(time_limit_s=2.0, seed=1)
+#: Requests whose teleconsultation today was full and that fell back to the next round.
+FALLEN_BACK: set[str] = set()
 
 
 @dataclass
@@ -59,6 +75,11 @@ class Request:
     visit: Visit
     deadline_day: int
     deadline_minute: int
+    # Set by the triage: a home visit whose first offer is a teleconsultation today falls back
+    # to this round day (the announced, moved deadline) when no teleconsultation is left.
+    fallback_day: int | None = None
+    moved: bool = False
+    note: str = field(default="", compare=False)
 
 
 def roster(day: int) -> tuple:
@@ -136,7 +157,7 @@ def visit_for(r: Request, d: int) -> Visit:
 def ours(reqs: list[Request]) -> dict[str, float]:
     """Propose on each feasible day, book the least detour, re-plan; optimise each morning."""
     world = World()
-    served = 0
+    served: set[str] = set()
     optimised: set[int] = set()
     for r in reqs:
         for d in range(DAYS):  # optimise the mornings that start before this request
@@ -144,8 +165,13 @@ def ours(reqs: list[Request]) -> dict[str, float]:
                 world.plans[d] = solve_rounds(world.days[d], NIGHTLY, initial=world.plans.get(d))
                 optimised.add(d)
         if not r.home:
-            served += world.book_tele(r)
-            continue
+            if world.book_tele(r):
+                served.add(r.id)
+                continue
+            if r.fallback_day is None:
+                continue
+            r = replace(r, home=True, deadline_day=r.fallback_day, moved=True)
+            FALLEN_BACK.add(r.id)
         best = None
         for d in world.home_days(r):
             v = visit_for(r, d)
@@ -161,7 +187,8 @@ def ours(reqs: list[Request]) -> dict[str, float]:
         booked = replace(visit_for(r, d), promised=option.window)
         world.days[d] = replace(world.days[d], visits=(*world.days[d].visits, booked))
         world.plans[d] = solve_rounds(world.days[d], QUICK, initial=world.plans.get(d))
-        served += world.plans[d].stop(r.id) is not None
+        if world.plans[d].stop(r.id) is not None:
+            served.add(r.id)
     for d in range(DAYS):
         if d not in optimised:
             world.plans[d] = solve_rounds(world.days[d], NIGHTLY, initial=world.plans.get(d))
@@ -172,11 +199,16 @@ def greedy(reqs: list[Request]) -> dict[str, float]:
     """First day with room, nearest GP first, appended at the end of their round."""
     world = World()
     routes: list[dict[str, list[str]]] = [{} for _ in range(DAYS)]
-    served = 0
+    served: set[str] = set()
     for r in reqs:
         if not r.home:
-            served += world.book_tele(r)
-            continue
+            if world.book_tele(r):
+                served.add(r.id)
+                continue
+            if r.fallback_day is None:
+                continue
+            r = replace(r, home=True, deadline_day=r.fallback_day, moved=True)
+            FALLEN_BACK.add(r.id)
         placed = False
         for d in world.home_days(r):
             day = replace(world.days[d], visits=(*world.days[d].visits, visit_for(r, d)))
@@ -201,7 +233,8 @@ def greedy(reqs: list[Request]) -> dict[str, float]:
                     break
             if placed:
                 break
-        served += placed
+        if placed:
+            served.add(r.id)
     travel = overtime = 0.0
     for d in range(DAYS):
         model = build_rounds_model(world.days[d], QUICK)
@@ -214,29 +247,120 @@ def greedy(reqs: list[Request]) -> dict[str, float]:
     return report(reqs, served, travel, overtime, world)
 
 
-def summarise(world: World, reqs: list[Request], served: int) -> dict[str, float]:
+def summarise(world: World, reqs: list[Request], served: set[str]) -> dict[str, float]:
     """Travel and overtime of the final optimised rounds."""
     travel = overtime = 0.0
-    lost = 0
     for d in range(DAYS):
         plan = world.plans[d]
         travel += plan.travel_minutes
         overtime += sum(max(0, r.back - HOME_VISITS[1]) for r in plan.routes if r.stops)
-        lost += len(plan.dropped)
-    return report(reqs, served - lost, travel, overtime, world)
+        served -= {v.visit_id for v in plan.dropped}
+    return report(reqs, served, travel, overtime, world)
 
 
-def report(reqs: list[Request], served: int, travel: float, overtime: float, world: World):
-    """The figures compared."""
+def report(reqs: list[Request], served: set[str], travel: float, overtime: float, world: World):
+    """The figures compared (``served_ids`` kept for the misses, dropped from the JSON)."""
     home = sum(r.home for r in reqs)
     return {
         "requests": len(reqs),
         "home_visits": home,
-        "served_within_deadline": served,
-        "share_within_deadline": round(served / len(reqs), 4),
+        "served_within_deadline": len(served),
+        "share_within_deadline": round(len(served) / len(reqs), 4) if reqs else None,
         "travel_minutes": round(travel, 1),
         "overtime_minutes": round(overtime, 1),
+        "served_ids": served,
     }
+
+
+# --- The triage's modality-aware offers (issue 19 item 6) --------------------------------
+
+
+def moment(minute: int) -> datetime:
+    """A week minute as the Paris datetime the app's triage reads."""
+    day, rest = divmod(minute, 1440)
+    return datetime.combine(MONDAY + timedelta(days=day), time(rest // 60, rest % 60), PARIS)
+
+
+def day_index(when: datetime) -> int:
+    return (when.astimezone(PARIS).date() - MONDAY).days
+
+
+def offers_for(r: Request) -> tuple[app_triage.Offer, ...]:
+    """What the app's triage offers for this request (same deadline rules as the app)."""
+    received = moment(r.at)
+    urgency = AppUrgency(str(r.visit.urgency))
+    deadline = app_triage.deadline_for(urgency, received)
+    modality = AppKind.home_visit if r.home else AppKind.teleconsultation
+    return app_triage.offers(modality=modality, received_at=received, deadline=deadline)
+
+
+def hour_bucket(r: Request) -> str:
+    hour = (r.at % 1440) // 60
+    return "avant 10 h" if hour < 10 else ("10–14 h" if hour < 14 else "après 14 h")
+
+
+def first_offer(r: Request) -> str:
+    o = offers_for(r)[0]
+    return f"{o.kind}{'' if o.within_deadline else ' (après l’échéance)'}"
+
+
+def misses_by_reason(reqs: list[Request], served: set[str]) -> dict[str, int]:
+    """Unserved requests by modality, hour received, urgency and the triage's first offer."""
+    out: Counter[str] = Counter()
+    for r in reqs:
+        if r.id not in served:
+            modality = "visite" if r.home else "téléconsultation"
+            key = f"{modality} | {hour_bucket(r)} | {r.visit.urgency} | offre : {first_offer(r)}"
+            out[key] += 1
+    return dict(out.most_common())
+
+
+def as_triaged(reqs: list[Request]) -> tuple[list[Request], dict[str, str]]:
+    """The requests the platform can serve, as the triage answers them, and the others'
+    explicit destination (116 117 in PDSA hours, else non pourvue)."""
+    servable: list[Request] = []
+    elsewhere: dict[str, str] = {}
+    for r in reqs:
+        found = offers_for(r)
+        platform = [o for o in found if o.modality is not None and day_index(o.by) < DAYS]
+        if not platform:
+            later = next((o for o in found if o.modality is not None), None)
+            other = next((o for o in found if o.destination is not None), None)
+            if later is not None and later.within_deadline:
+                # Served on Monday's round, within its deadline, after the simulated week.
+                elsewhere[r.id] = "plateforme, tournée du lundi suivant (hors semaine simulée)"
+            else:
+                elsewhere[r.id] = str(other.destination) if other else "non pourvue"
+            continue
+        first = platform[0]
+        # Within the deadline: any day up to it; past it: the announced day of the offer.
+        deadline = app_triage.deadline_for(AppUrgency(str(r.visit.urgency)), moment(r.at))
+        day = day_index(deadline) if first.within_deadline else day_index(first.by)
+        rounds = [o for o in platform[1:] if o.modality == AppKind.home_visit]
+        if first.modality == AppKind.teleconsultation:
+            fallback = day_index(rounds[0].by) if rounds else None
+            servable.append(
+                replace(r, home=False, deadline_day=day, fallback_day=fallback, note=first.note)
+            )
+        else:
+            servable.append(
+                replace(r, home=True, deadline_day=day, moved=not first.within_deadline)
+            )
+    return servable, elsewhere
+
+
+def destinations(
+    reqs: list[Request], triaged: list[Request], elsewhere: dict[str, str], served: set[str]
+) -> dict[str, int]:
+    """Where every request of the week ended under the triage."""
+    out: Counter[str] = Counter(elsewhere.values())
+    for r in triaged:
+        if r.id in served:
+            out["plateforme, dans l'échéance annoncée"] += 1
+        else:
+            out["non pourvue (aucun créneau dans l'échéance : dit à l'appelant)"] += 1
+    assert sum(out.values()) == len(reqs)
+    return dict(out)
 
 
 def main() -> None:
@@ -255,12 +379,52 @@ def main() -> None:
     QUICK = replace(QUICK, overtime_cost=args.overtime_cost)
     NIGHTLY = replace(NIGHTLY, overtime_cost=args.overtime_cost)
     reqs = requests(args.seed, args.rate)
-    result = {"seed": args.seed, "rate_per_hour": args.rate, "overtime_cost": args.overtime_cost}
-    result["greedy"] = greedy(reqs)
-    print("greedy", result["greedy"], flush=True)
-    result["ours"] = ours(reqs)
-    print("ours  ", result["ours"], flush=True)
-    print(json.dumps(result))
+    result: dict[str, object] = {
+        "seed": args.seed,
+        "rate_per_hour": args.rate,
+        "overtime_cost": args.overtime_cost,
+    }
+    for name, policy in (("greedy", greedy), ("ours", ours)):
+        figures = policy(reqs)
+        served = figures.pop("served_ids")
+        figures["misses_by_reason"] = misses_by_reason(reqs, served)
+        result[name] = figures
+        print(name, {k: v for k, v in figures.items() if k != "misses_by_reason"}, flush=True)
+        for reason, count in figures["misses_by_reason"].items():
+            print(f"    manqué {count:3d} × {reason}")
+    triaged, elsewhere = as_triaged(reqs)
+    asked_home = {r.id for r in reqs if r.home}
+    print(
+        f"triage: {len(triaged)} servables par la plateforme dans la semaine, "
+        f"{sum(not r.home and r.id in asked_home for r in triaged)} visites demandées "
+        f"après le début de la tournée → téléconsultation le jour même, "
+        f"{sum(r.moved for r in triaged)} → prochaine tournée (échéance déplacée et dite), "
+        f"{len(elsewhere)} hors de la semaine simulée ou orientées",
+        flush=True,
+    )
+    for name, policy in (("greedy", greedy), ("ours", ours)):
+        FALLEN_BACK.clear()
+        figures = policy(triaged)
+        served = figures.pop("served_ids")
+        figures["teleconsultation_instead_of_visit"] = sum(
+            1
+            for r in triaged
+            if r.id in served and r.id in asked_home and not r.home and r.id not in FALLEN_BACK
+        )
+        figures["served_at_next_round_deadline_moved"] = sum(
+            1 for r in triaged if r.id in served and (r.moved or r.id in FALLEN_BACK)
+        )
+        figures["misses_by_reason"] = misses_by_reason(triaged, served)
+        figures["by_destination"] = destinations(reqs, triaged, elsewhere, served)
+        result[f"{name}_modality_aware"] = figures
+        print(
+            f"{name} (échéances selon la modalité)",
+            {k: v for k, v in figures.items() if k not in ("misses_by_reason",)},
+            flush=True,
+        )
+        for reason, count in figures["misses_by_reason"].items():
+            print(f"    manqué {count:3d} × {reason}")
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

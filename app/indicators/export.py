@@ -63,8 +63,11 @@ def mask_report(report: dict[str, Any]) -> dict[str, Any]:
         )
     for section in ("consultations", "orientation", "appointments", "billing"):
         out[section] = {k: mask(v) for k, v in out[section].items()}
-    out["requests"] = {k: mask(v) for k, v in rq.items() if k != "by_channel"}
+    out["requests"] = {
+        k: mask(v) for k, v in rq.items() if k not in ("by_channel", "by_destination")
+    }
     out["requests"]["by_channel"] = {k: mask(v) for k, v in rq["by_channel"].items()}
+    out["requests"]["by_destination"] = {k: mask(v) for k, v in rq["by_destination"].items()}
     out["sas"] = {
         "bookings": mask(raw["sas"]["bookings"]),
         "push": {k: mask(v) for k, v in raw["sas"]["push"].items()},
@@ -110,6 +113,37 @@ SUMMARY_ROWS = (
     ("demandes", "requests.by_channel.sas", "Demandes reçues du SAS", "demandes"),
     ("demandes", "requests.by_channel.web", "Demandes reçues en ligne", "demandes"),
     ("demandes", "requests.redirected_15", "Demandes réorientées vers le 15", "demandes"),
+    (
+        "demandes",
+        "requests.by_destination.suicide_3114",
+        "Demandes orientées vers le 3114",
+        "demandes",
+    ),
+    (
+        "demandes",
+        "requests.by_destination.pdsa_116117",
+        "Demandes orientées vers le 116 117 (PDSA)",
+        "demandes",
+    ),
+    (
+        "demandes",
+        "requests.by_destination.pharmacist",
+        "Demandes orientées vers un pharmacien",
+        "demandes",
+    ),
+    (
+        "demandes",
+        "requests.by_destination.nurse",
+        "Demandes orientées vers un infirmier",
+        "demandes",
+    ),
+    (
+        "demandes",
+        "requests.by_destination.emergency_department",
+        "Demandes orientées vers les urgences",
+        "demandes",
+    ),
+    ("demandes", "requests.unfilled", "Demandes non pourvues", "demandes"),
     ("demandes", "requests.needing_care", "Demandes relevant de la plateforme", "demandes"),
     (
         "demandes",

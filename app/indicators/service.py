@@ -24,7 +24,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from app.orientation.models import CaseStatus, OrientationCase, OrientationEvent
 from app.outbox.models import OutboxMessage
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
-from app.requests.models import CareRequest, Channel, RequestStatus
+from app.requests.models import CareRequest, Channel, Destination, RequestStatus
 from app.territory import service as territory
 
 SAS_TOPIC = "sas_appointment"
@@ -85,6 +85,10 @@ class Requests:
     share_within_48h: float | None
     with_care: int
     median_delay_minutes: float | None
+    # Where requests ended (15, 3114, 116 117, pharmacist, nurse, ED, platform) and how many
+    # were *non pourvues* (issue 19 item 9).
+    by_destination: dict[str, int] = field(default_factory=dict)
+    unfilled: int = 0
 
 
 @dataclass(frozen=True)
@@ -391,7 +395,14 @@ async def _request_section(session: AsyncSession, requests: RequestRows) -> Requ
     first_held, first_care = await _first_appointments(session, [r.id for r, _ in requests])
     channels = Counter(str(r.channel) for r, _ in requests)
     redirected = [r for r, _ in requests if r.status == RequestStatus.redirected_15]
-    needing_care = [r for r, _ in requests if r.status != RequestStatus.redirected_15]
+    elsewhere = (RequestStatus.redirected_15, RequestStatus.oriented)
+    needing_care = [r for r, _ in requests if r.status not in elsewhere]
+    destinations = Counter(
+        str(r.destination or Destination.platform)
+        if r.status != RequestStatus.redirected_15
+        else str(Destination.samu_15)
+        for r, _ in requests
+    )
     within_deadline = within_48h = 0
     for r in needing_care:
         held = first_held.get(r.id)
@@ -416,6 +427,8 @@ async def _request_section(session: AsyncSession, requests: RequestRows) -> Requ
         share_within_48h=_share(within_48h, len(needing_care)),
         with_care=len(delays),
         median_delay_minutes=round(statistics.median(delays), 1) if delays else None,
+        by_destination={str(d): destinations[str(d)] for d in Destination},
+        unfilled=sum(r.status == RequestStatus.unfilled for r, _ in requests),
     )
 
 

@@ -31,6 +31,30 @@ class RequestStatus(enum.StrEnum):
     advice_given = "advice_given"
     cancelled = "cancelled"
     unreachable = "unreachable"
+    # Sent elsewhere than the 15 (3114, 116 117, pharmacist, nurse, emergency department).
+    oriented = "oriented"
+    # *Non pourvue*: nothing the platform can offer meets the need; said, never silently late.
+    unfilled = "unfilled"
+
+
+class Destination(enum.StrEnum):
+    """Where the request ends: the platform, or the number/professional announced to the caller."""
+
+    platform = "platform"
+    samu_15 = "samu_15"
+    suicide_3114 = "suicide_3114"
+    pdsa_116117 = "pdsa_116117"
+    pharmacist = "pharmacist"
+    nurse = "nurse"
+    emergency_department = "emergency_department"
+
+
+class UrgencyDecidedBy(enum.StrEnum):
+    """Who set the urgency: the secretary, the SAS regulator (a medical decision), the age rule."""
+
+    secretariat = "secretariat"
+    regulator = "regulator"
+    age_rule = "age_rule"
 
 
 class CareRequest(TimestampMixin, Base):
@@ -61,3 +85,13 @@ class CareRequest(TimestampMixin, Base):
     status_changed_at: Mapped[dt.datetime]
     status_note: Mapped[str | None] = mapped_column(Text)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    urgency_decided_by: Mapped[UrgencyDecidedBy | None] = mapped_column(
+        Enum(UrgencyDecidedBy, native_enum=False, length=12)
+    )
+    destination: Mapped[Destination | None] = mapped_column(
+        Enum(Destination, native_enum=False, length=24), index=True
+    )
+    # Why the deadline moved past a closed day or the modality cannot meet it (French, shown).
+    deadline_note: Mapped[str | None] = mapped_column(Text)
+    # A teleconsultation under 3 months needs an explicit, recorded reason.
+    teleconsultation_override_reason: Mapped[str | None] = mapped_column(Text)

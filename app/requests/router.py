@@ -11,6 +11,7 @@ from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.requests import service as requests_service
 from app.requests.schemas import (
+    OfferOut,
     RedFlagOut,
     RequestCreated,
     RequestIn,
@@ -49,6 +50,21 @@ async def create_request(
             urgency=outcome.urgency,
             deadline=outcome.deadline,
             modality_suggested=outcome.modality_suggested,
+            destination=outcome.destination,
+            urgency_decided_by=outcome.urgency_decided_by,
+            deadline_note=outcome.deadline_note,
+            offers=[
+                OfferOut(
+                    kind=o.kind,
+                    modality=o.modality,
+                    by=o.by,
+                    within_deadline=o.within_deadline,
+                    note=o.note,
+                    destination=o.destination,
+                )
+                for o in outcome.offers
+            ],
+            prompts=list(outcome.prompts),
         ),
     )
 
@@ -74,6 +90,7 @@ async def change_status(
         request_id=request_id,
         status=status_in.status,
         note=status_in.note,
+        destination=status_in.destination,
         actor=user,
         now=now,
     )

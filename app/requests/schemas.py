@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.core.timeutil import ParisDatetime
 from app.practitioners.models import SessionKind
-from app.requests.models import Channel, RequestStatus, Urgency
+from app.requests.models import Channel, Destination, RequestStatus, Urgency, UrgencyDecidedBy
 from app.requests.triage import RED_FLAGS
 
 
@@ -21,6 +21,19 @@ class RequestIn(BaseModel):
     urgency: Urgency | None = None
     modality: SessionKind | None = Field(default=None, description="force la modalité suggérée")
     visit_minutes: int | None = Field(default=None, ge=5, le=120)
+    suicidal_immediate_danger: bool | None = Field(
+        default=None,
+        description="idées suicidaires : false = sans danger immédiat → 3114 ; sinon → 15",
+    )
+    destination: Destination | None = Field(
+        default=None, description="orientation ailleurs que la plateforme (3114, pharmacien…)"
+    )
+    teleconsultation_override_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="motif d'une téléconsultation avant 3 mois (sinon refusée)",
+    )
 
     @field_validator("red_flags")
     @classmethod
@@ -34,11 +47,25 @@ class RequestIn(BaseModel):
 class RequestStatusIn(BaseModel):
     status: RequestStatus
     note: str | None = Field(default=None, max_length=2000)
+    destination: Destination | None = Field(
+        default=None, description="pour « oriented » : où la demande a été orientée"
+    )
 
 
 class RedFlagOut(BaseModel):
     code: str
     label: str
+
+
+class OfferOut(BaseModel):
+    """What the platform can promise for this request (best first)."""
+
+    kind: str
+    modality: SessionKind | None
+    by: ParisDatetime | None
+    within_deadline: bool
+    note: str
+    destination: Destination | None
 
 
 class RequestOut(BaseModel):
@@ -60,6 +87,10 @@ class RequestOut(BaseModel):
     status: RequestStatus
     status_note: str | None
     handled_by_id: int | None
+    urgency_decided_by: UrgencyDecidedBy | None = None
+    destination: Destination | None = None
+    deadline_note: str | None = None
+    teleconsultation_override_reason: str | None = None
 
 
 class TriageOut(BaseModel):
@@ -69,6 +100,11 @@ class TriageOut(BaseModel):
     urgency: Urgency | None
     deadline: ParisDatetime | None
     modality_suggested: SessionKind | None
+    destination: Destination
+    urgency_decided_by: UrgencyDecidedBy | None
+    deadline_note: str | None
+    offers: list[OfferOut]
+    prompts: list[str] = Field(description="signes d'alerte du nourrisson à demander d'abord")
 
 
 class RequestCreated(BaseModel):

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.audit import service as audit_service
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import PARIS, aware
 from app.patients import service as patients_service
-from app.requests.models import CareRequest, Channel, RequestStatus
+from app.requests.models import CareRequest, Channel, Destination, RequestStatus
 from app.requests.schemas import RequestIn
-from app.requests.triage import TriageOutcome, triage
+from app.requests.triage import TeleconsultationRefused, TriageOutcome, triage
 
 # Which statuses a request may move to by hand (scheduling happens through booking).
 _MANUAL_TRANSITIONS = {
@@ -24,8 +24,12 @@ _MANUAL_TRANSITIONS = {
         RequestStatus.cancelled,
         RequestStatus.unreachable,
         RequestStatus.redirected_15,
+        RequestStatus.oriented,
+        RequestStatus.unfilled,
     },
-    RequestStatus.unreachable: {RequestStatus.new, RequestStatus.cancelled},
+    RequestStatus.unreachable: {RequestStatus.new, RequestStatus.cancelled, RequestStatus.unfilled},
+    RequestStatus.oriented: set(),
+    RequestStatus.unfilled: {RequestStatus.new},
     RequestStatus.scheduled: set(),
     RequestStatus.redirected_15: set(),
     RequestStatus.advice_given: set(),
@@ -42,16 +46,31 @@ async def create(
     received_at = aware(request_in.received_at, PARIS) if request_in.received_at else now
     if actor.role == Role.regulator:
         request_in = request_in.model_copy(update={"channel": Channel.sas})
-    outcome = triage(
-        red_flags=request_in.red_flags,
-        birth_date=patient.birth_date,
-        received_at=received_at,
-        urgency=request_in.urgency,
-        cannot_travel=request_in.cannot_travel,
-        reduced_mobility=patient.reduced_mobility,
-        isolation=patient.isolation,
-        disability=patient.disability,
-    )
+    try:
+        outcome = triage(
+            red_flags=request_in.red_flags,
+            birth_date=patient.birth_date,
+            received_at=received_at,
+            urgency=request_in.urgency,
+            cannot_travel=request_in.cannot_travel,
+            reduced_mobility=patient.reduced_mobility,
+            isolation=patient.isolation,
+            disability=patient.disability,
+            reason=request_in.reason,
+            by_regulator=actor.role == Role.regulator,
+            suicidal_immediate_danger=request_in.suicidal_immediate_danger,
+            destination=request_in.destination,
+            modality=request_in.modality,
+            teleconsultation_override_reason=request_in.teleconsultation_override_reason,
+        )
+    except TeleconsultationRefused as refused:
+        raise InvalidInput(str(refused), field="modality") from refused
+    if outcome.destination == Destination.samu_15:
+        status = RequestStatus.redirected_15
+    elif outcome.redirected:
+        status = RequestStatus.oriented
+    else:
+        status = RequestStatus.new
     care_request = CareRequest(
         patient_id=patient.id,
         channel=request_in.channel,
@@ -67,10 +86,14 @@ async def create(
         if outcome.redirected
         else (request_in.modality or outcome.modality_suggested),
         visit_minutes=request_in.visit_minutes,
-        status=RequestStatus.redirected_15 if outcome.redirected else RequestStatus.new,
+        status=status,
         status_changed_at=now,
         status_note=outcome.message if outcome.redirected else None,
         handled_by_id=actor.id,
+        urgency_decided_by=outcome.urgency_decided_by,
+        destination=outcome.destination,
+        deadline_note=outcome.deadline_note,
+        teleconsultation_override_reason=request_in.teleconsultation_override_reason,
     )
     session.add(care_request)
     await session.flush()
@@ -81,7 +104,12 @@ async def create(
         entity_type="request",
         entity_id=care_request.id,
         patient_id=patient.id,
-        detail={"status": str(care_request.status), "red_flags": list(outcome.red_flags)},
+        detail={
+            "status": str(care_request.status),
+            "red_flags": list(outcome.red_flags),
+            "destination": str(outcome.destination),
+            "urgency_decided_by": str(outcome.urgency_decided_by or ""),
+        },
     )
     return care_request, outcome
 
@@ -129,12 +157,23 @@ async def change_status(
     note: str | None,
     actor: User,
     now: dt.datetime,
+    destination: Destination | None = None,
 ) -> CareRequest:
     care_request = await get(session=session, request_id=request_id, actor=actor, lock=True)
     if status not in _MANUAL_TRANSITIONS[care_request.status]:
         raise Conflict(
             f"Passage impossible de « {care_request.status} » à « {status} » pour cette demande."
         )
+    if status == RequestStatus.oriented:
+        if destination in (None, Destination.platform, Destination.samu_15):
+            raise InvalidInput(
+                "Indiquez où la demande est orientée (3114, 116 117, pharmacien, infirmier, "
+                "urgences) ; pour le 15, utilisez « redirected_15 ».",
+                field="destination",
+            )
+        care_request.destination = destination
+    elif status == RequestStatus.redirected_15:
+        care_request.destination = Destination.samu_15
     set_status(care_request, status, now=now, note=note)
     await session.flush()
     await audit_service.record(
@@ -144,7 +183,7 @@ async def change_status(
         entity_type="request",
         entity_id=care_request.id,
         patient_id=care_request.patient_id,
-        detail={"status": str(status)},
+        detail={"status": str(status), "destination": str(care_request.destination or "")},
     )
     return care_request
 

@@ -30,8 +30,9 @@ from app.patients.models import MedecinTraitantStatus
 from app.patients.schemas import PatientIn
 from app.practitioners.models import SessionKind
 from app.requests import service as requests_service
-from app.requests.models import Channel
+from app.requests.models import Channel, Urgency
 from app.requests.schemas import RequestIn
+from app.requests.triage import urgency_covering
 from app.sas.outcome import BUSINESS_RULE, VALUE, ProfileViolation
 from app.sas.profiles import SYSTEM_IDNPS, SYSTEM_SAS
 from app.sas.views import RegulatorAccountIn, RegulatorIdentifier
@@ -193,6 +194,8 @@ class SasPatient:
     birth_date: dt.date
     reason: str
     phone: str | None = None
+    # The regulator's medical decision; by default the tightest one the chosen slot meets.
+    urgency: Urgency | None = None
 
 
 async def book_for_regulator(
@@ -227,10 +230,19 @@ async def book_for_regulator(
         ),
         actor=actor,
     )
+    # The regulator decides the urgency (the age rule is the secretariat's default, not a veto
+    # on them: issue 19 item 7); the request records it as urgency_decided_by = regulator.
     care_request, _outcome = await requests_service.create(
         session=session,
         request_in=RequestIn(
-            patient_id=record.id, channel=Channel.sas, reason=patient.reason, modality=kind
+            patient_id=record.id,
+            channel=Channel.sas,
+            reason=patient.reason,
+            modality=kind,
+            urgency=patient.urgency or urgency_covering(start_at, ctx.now),
+            teleconsultation_override_reason="Décision du médecin régulateur du SAS"
+            if kind == SessionKind.teleconsultation
+            else None,
         ),
         actor=actor,
         now=ctx.now,

@@ -19,7 +19,14 @@ from app.practitioners.models import SessionKind
 from app.requests import service as requests_service
 from app.requests.models import RequestStatus
 from app.requests.schemas import RequestIn
-from app.requests.triage import RED_FLAGS, REDIRECT_MESSAGE, suggest_modality
+from app.requests.triage import (
+    INFANT_FEVER_MONTHS,
+    INFANT_PROMPTS,
+    RED_FLAGS,
+    infant_months,
+    outlook,
+    suggest_modality,
+)
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
 from app.territory import service as territory
@@ -29,6 +36,14 @@ from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
 
 router = APIRouter(include_in_schema=False)
 
+DESTINATION_LABELS = {
+    "samu_15": "le 15 (SAMU)",
+    "suicide_3114": "le 3114 (prévention du suicide)",
+    "pdsa_116117": "le 116 117 (permanence des soins)",
+    "pharmacist": "un pharmacien (angine, cystite)",
+    "nurse": "un infirmier",
+    "emergency_department": "un service d'urgences",
+}
 MT_LABELS = {
     "none": "Pas de médecin traitant",
     "declared": "Médecin traitant déclaré",
@@ -55,6 +70,7 @@ PATIENT_FLAGS = ("ald", "css", "reduced_mobility", "isolation", "disability", "s
 def _common(communes: territory.Communes) -> dict[str, Any]:
     return {
         "red_flags": RED_FLAGS,
+        "destination_labels": DESTINATION_LABELS,
         "mt_labels": MT_LABELS,
         "sex_labels": SEX_LABELS,
         "urgency_labels": URGENCY_LABELS,
@@ -227,6 +243,7 @@ def _request_form(
             "values": values,
             "errors": errors,
             "suggested": _suggested(patient, bool(values.get("cannot_travel"))),
+            "infant": outlook_for_intake(patient, request.app.state.clock()),
             "mobility_reasons": [
                 label
                 for flag, label in (
@@ -240,6 +257,15 @@ def _request_form(
         active="demande",
         status_code=status_code,
     )
+
+
+def outlook_for_intake(patient: Patient, now: dt.datetime) -> dict[str, Any]:
+    """The infant prompts, asked before any proposal (empty from 6 months)."""
+    months = infant_months(patient.birth_date, now)
+    return {
+        "prompts": INFANT_PROMPTS if months is not None else (),
+        "no_teleconsultation": months is not None and months < INFANT_FEVER_MONTHS,
+    }
 
 
 @router.post("/demandes", response_class=HTMLResponse)
@@ -260,6 +286,9 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
         "cannot_travel": forms.checked(data, "cannot_travel"),
         "urgency": forms.text(data, "urgency"),
         "modality": forms.text(data, "modality"),
+        "suicidal_no_danger": forms.checked(data, "suicidal_no_danger"),
+        "destination": forms.text(data, "destination"),
+        "teleconsultation_override_reason": forms.text(data, "teleconsultation_override_reason"),
         "medecin_traitant_status": forms.text(data, "medecin_traitant_status")
         or str(patient.medecin_traitant_status),
         "sms_consent": forms.checked(data, "sms_consent"),
@@ -274,6 +303,9 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             "cannot_travel": values["cannot_travel"],
             "urgency": values["urgency"] or None,
             "modality": values["modality"] or None,
+            "suicidal_immediate_danger": False if values["suicidal_no_danger"] else None,
+            "destination": values["destination"] or None,
+            "teleconsultation_override_reason": values["teleconsultation_override_reason"] or None,
         },
         errors,
     )
@@ -304,10 +336,23 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
         await patients_service.update(
             session=session, patient_id=patient.id, patient_update=update, actor=user
         )
-    # Whatever button was pressed, a red flag records the redirection to the 15 (no booking).
-    care_request, outcome = await requests_service.create(
-        session=session, request_in=request_in, actor=user, now=request.app.state.clock()
-    )
+    # Whatever button was pressed, a red flag records the redirection (no booking).
+    try:
+        async with session.begin_nested():
+            care_request, outcome = await requests_service.create(
+                session=session, request_in=request_in, actor=user, now=request.app.state.clock()
+            )
+    except InvalidInput as exc:
+        errors.add(exc.field or "modality", exc.message)
+        return _request_form(
+            request,
+            user,
+            patient,
+            values=values,
+            errors=errors,
+            communes=await territory.communes(session),
+            status_code=422,
+        )
     if outcome.redirected:
         return render(
             request,
@@ -317,7 +362,9 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
                 "patient": patient,
                 "care_request": care_request,
                 "flags": [RED_FLAGS[c] for c in outcome.red_flags],
-                "message": REDIRECT_MESSAGE,
+                "message": outcome.message,
+                "destination": str(outcome.destination),
+                "destination_label": DESTINATION_LABELS.get(str(outcome.destination), ""),
             },
             active="demande",
         )
@@ -343,6 +390,7 @@ async def _request_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     patient = await session.get(Patient, care_request.patient_id)
+    triage_view = outlook(care_request, patient.birth_date)
     found = None
     if care_request.status in (RequestStatus.new, RequestStatus.unreachable):
         found = await integrations.proposals(
@@ -357,6 +405,7 @@ async def _request_page(
             "care_request": care_request,
             "patient": patient,
             "proposals": found,
+            "triage": triage_view,
             "errors": errors,
             "override": override or {},
             "appointments": [

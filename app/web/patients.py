@@ -29,6 +29,8 @@ REQUEST_STATUS_LABELS = {
     "advice_given": "Conseil donné",
     "cancelled": "Annulée",
     "unreachable": "Injoignable",
+    "oriented": "Orientée ailleurs (3114, 116 117, pharmacien, infirmier, urgences)",
+    "unfilled": "Non pourvue",
 }
 
 

@@ -218,6 +218,17 @@ async def test_indicators_match_the_hand_count(db, world):
         "share_within_48h": 0.9333,
         "with_care": 11,
         "median_delay_minutes": 435.0,
+        # Issue 19 item 9: where each request ended; the 2 C requests went to the 15.
+        "by_destination": {
+            "platform": 15,
+            "samu_15": 2,
+            "suicide_3114": 0,
+            "pdsa_116117": 0,
+            "pharmacist": 0,
+            "nurse": 0,
+            "emergency_department": 0,
+        },
+        "unfilled": 0,
     }
     assert r["appointments"] == {"noshow": 3, "noshow_rate": 0.2143, "cancelled_by_patient": 1}
     assert r["billing"] == {
@@ -339,7 +350,7 @@ async def test_csv_columns_and_rows_are_stable(client, db, world):
     ]
     body = table[1:]
     # 36 summary rows, 6 communes × 8, 2 weeks × 5.
-    assert len(body) == len(export.SUMMARY_ROWS) + 6 * 8 + 2 * 5 == 36 + 48 + 10
+    assert len(body) == len(export.SUMMARY_ROWS) + 6 * 8 + 2 * 5 == 42 + 48 + 10
     lookup = {(row[2], row[3], row[4]): row[5] for row in body}
     assert lookup[("demandes", "Demandes de soins non programmés reçues", "")] == "17"
     assert lookup[("demandes", "Part prise en charge sous 48 h", "")] == "0.9333"
