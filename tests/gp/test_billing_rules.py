@@ -20,6 +20,7 @@ from telephony.gsm import is_gsm7
 from tests.factories import make_patient
 from tests.fake_video import FakeVideo
 from tests.gp.helpers import book, book_sas, local, new_request
+from tests.web.conftest import login_as
 
 
 @pytest.fixture(autouse=True)
@@ -275,3 +276,17 @@ async def test_the_snp_ceiling_counts_an_adjoints_snp_under_the_titular(app, cli
     assert row.billed_under_id == world.titular.id
     assert "SNP" not in row.surcharges
     assert "plafond hebdomadaire" in row.billing_detail["reasons"]["SNP"]
+
+
+async def test_the_gp_joins_the_video_in_one_tap_from_the_day_page(client, world, db):
+    request_id = await _request(client, world, db)
+    booked = await book(client, world, request_id, world.titular.id, local(world.today, 14))
+    room = (await db.get(Appointment, booked["id"])).video_url
+    await db.commit()
+    await login_as(client, "dr.martin")
+    page = await client.get("/medecin")
+    assert page.status_code == 200
+    assert (
+        f'<a class="button" href="{room}" target="_blank" rel="noopener">Rejoindre la vidéo</a>'
+        in (page.text)
+    )

@@ -8,7 +8,6 @@ import importlib
 import importlib.util
 
 import pytest
-
 from sqlalchemy import select, update
 
 from app.appointments.models import Appointment
