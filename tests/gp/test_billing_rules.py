@@ -290,3 +290,18 @@ async def test_the_gp_joins_the_video_in_one_tap_from_the_day_page(client, world
         f'<a class="button" href="{room}" target="_blank" rel="noopener">Rejoindre la vidéo</a>'
         in (page.text)
     )
+
+
+async def test_the_gp_records_a_call_without_video_from_the_day_page(client, world, db):
+    request_id = await _request(client, world, db)
+    booked = await book(client, world, request_id, world.titular.id, local(world.today, 14))
+    token = await login_as(client, "dr.martin")
+    page = await client.get("/medecin")
+    assert "Appel sans vidéo" in page.text
+    response = await client.post(
+        f"/medecin/rendez-vous/{booked['id']}/issue",
+        data={"csrf_token": token, "status": "fulfilled", "without_video": "true"},
+    )
+    assert response.status_code == 303, response.text
+    row = await db.scalar(select(VisitOutcome).where(VisitOutcome.appointment_id == booked["id"]))
+    assert (row.video, row.act_code, row.total) == (False, None, "0")
