@@ -258,6 +258,7 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
         "symptoms_since": forms.text(data, "symptoms_since"),
         "red_flags": forms.many(data, "red_flags"),
         "cannot_travel": forms.checked(data, "cannot_travel"),
+        "referred_by_medecin_traitant": forms.checked(data, "referred_by_medecin_traitant"),
         "urgency": forms.text(data, "urgency"),
         "modality": forms.text(data, "modality"),
         "medecin_traitant_status": forms.text(data, "medecin_traitant_status")
@@ -272,6 +273,7 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             "symptoms_since": values["symptoms_since"] or None,
             "red_flags": values["red_flags"],
             "cannot_travel": values["cannot_travel"],
+            "referred_by_medecin_traitant": values["referred_by_medecin_traitant"],
             "urgency": values["urgency"] or None,
             "modality": values["modality"] or None,
         },
