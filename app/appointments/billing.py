@@ -285,7 +285,7 @@ async def table_with_settings(session: AsyncSession, table: TariffTable) -> Tari
 
 
 async def set_mcg_on_every_platform_act(
-    session: AsyncSession, *, value: bool, user_id: int, now: dt.datetime
+    session: AsyncSession, *, value: bool, user_id: int | None, now: dt.datetime
 ) -> BillingSetting:
     setting = await session.get(BillingSetting, 1)
     if setting is None:
