@@ -37,7 +37,7 @@ async def test_the_intake_form_records_a_referral_by_the_medecin_traitant(client
     token = await login_as(client, "secretaire")
     patient = await make_patient(db, medecin_traitant_status="declared")
     page = await client.get(f"/demandes/nouvelle?patient_id={patient.id}")
-    assert "Adressé par son médecin traitant" in page.text
+    assert "Adressé par son médecin déclaré" in page.text
     response = await client.post(
         "/demandes",
         data={
