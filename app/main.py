@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.accounts.dependencies import document_roles
-from app.appointments.billing import TariffTable
+from app.appointments import video
+from app.appointments.billing import PdsaCalendar, TariffTable
 from app.appointments.effects import Effects
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
@@ -48,6 +49,15 @@ def _wire_domain(app: FastAPI, domain: str, settings: Settings) -> None:
     if importlib.util.find_spec(f"app.{domain}.wiring") is not None:
         importlib.import_module(f"app.{domain}.wiring").setup(app, settings)
     app.include_router(module.router)
+
+
+def pdsa_calendar(settings: Settings) -> PdsaCalendar:
+    return PdsaCalendar(
+        night_start=settings.pdsa_night_start,
+        night_end=settings.pdsa_night_end,
+        saturday_from=settings.pdsa_saturday_from,
+        holidays_subdivision=settings.pdsa_holidays_subdivision,
+    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -96,7 +106,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock or system_clock
-    app.state.tariffs = TariffTable()
+    # The tariff table's defaults follow the NGAP; the PDSA calendar is regional (settings),
+    # the coordinator's MCG choice is read from the database at pricing (billing.py).
+    app.state.tariffs = TariffTable(pdsa=pdsa_calendar(settings))
+    app.state.video = video.from_base_url(settings.video_base_url)
     configure_hashing(
         time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib
     )

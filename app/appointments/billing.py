@@ -10,19 +10,87 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.appointments.models import ACTIVE_STATUSES, Appointment, Origin
+from app.appointments.models import ACTIVE_STATUSES, Appointment, BillingSetting, Origin
 from app.core.timeutil import PARIS, at
 from app.patients.models import MedecinTraitantStatus, Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
+from app.requests.models import CareRequest
 
 SOURCE = "NGAP / convention médicale 2024 (valeurs par défaut, modifiables)"
+
+# Sources of the rules below (checked 2026-12):
+# - MCG: convention médicale (art. 16.2 de la convention 2016, reprise en 2024) : le médecin
+#   correspondant qui reçoit le patient « à la demande du médecin traitant » et fait un retour
+#   d'information ; « ne s'applique pas aux patients sans médecin traitant » ni aux
+#   bénéficiaires de l'AME (omniprat.org/?p=2478, 29/07/2024 ; fmfpro.org/?p=10836 :
+#   la tolérance des moins de 16 ans ne vaut pas pour la MCG). Non cumulable avec la SNP.
+# - SNP : NGAP art. 14.1.3 (JO du 14/05/2023) ; arrêté du 11 juillet 2022 : 15 € pour un acte
+#   « réalisé au profit d'un patient dont ils ne sont pas le médecin traitant dans les 48 heures
+#   après régulation par le SAS ou le SAMU, en dehors des horaires de la permanence de soins
+#   ambulatoire » (cité par fmfpro.org/la-curieuse-gestion-de-la-majoration-snp).
+# - PDSA : ameli.fr/medecin/exercice-liberal/facturation-remuneration/permanence-soins : les
+#   majorations spécifiques des actes régulés en PDSA restent fixées par la convention
+#   (CRN/CRM/CRD/CRS pour la consultation et la téléconsultation régulées, VRN/VRM/VRD/VRS pour
+#   la visite) ; horaires : nuit 20 h–8 h (nuit profonde 0 h–6 h), samedi après-midi,
+#   dimanche et jours fériés ; le cahier des charges régional (ARS) peut les étendre.
+#   Montants par défaut de la convention, à vérifier sur la NGAP en vigueur (modifiables).
+# - MEG : majoration forfaitaire enfant de 0 à 6 ans, 5 € (domain.md ; tarifs ameli des
+#   généralistes) ; cumulable avec la TCG (nomenclature-medecin-generaliste.fr/?p=271).
+# - TCG : ameli.fr/exercice-coordonne/exercice-professionnel/telemedecine/teleconsultation-0 ;
+#   la téléconsultation se fait « par des moyens vidéos sécurisés » (kit-esante.fr) ; un
+#   échange au seul téléphone « n'entre pas dans le champ de la téléconsultation » et n'est pas
+#   remboursable : par défaut aucun acte n'est facturé (règle modifiable).
+
+PDSA_DEEP_NIGHT = (dt.time(0), dt.time(6))  # nuit profonde (CRM/VRM), national
+
+
+class PdsaPeriod(enum.StrEnum):
+    """The PDSA period of an instant: each has its own regulated surcharge."""
+
+    night = "nuit"  # 20 h–0 h et 6 h–8 h
+    deep_night = "nuit_profonde"  # 0 h–6 h
+    sunday_holiday = "dimanche_ferie"
+    saturday = "samedi"  # samedi après-midi
+
+
+@dataclass(frozen=True)
+class PdsaCalendar:
+    """PDSA hours: every night, Saturday afternoon, Sundays and public holidays (regional)."""
+
+    night_start: dt.time = dt.time(20)
+    night_end: dt.time = dt.time(8)
+    saturday_from: dt.time = dt.time(12)
+    # `holidays` subdivision for regional public holidays, e.g. "57" (Moselle): "" = national.
+    holidays_subdivision: str = ""
+
+    def is_holiday(self, day: dt.date) -> bool:
+        calendar = holidays.country_holidays(
+            "FR", subdiv=self.holidays_subdivision or None, years=day.year
+        )
+        return day in calendar
+
+    def period(self, instant: dt.datetime) -> PdsaPeriod | None:
+        """The PDSA period holding ``instant`` (Europe/Paris), None outside PDSA hours."""
+        local = instant.astimezone(PARIS)
+        clock = local.time()
+        if PDSA_DEEP_NIGHT[0] <= clock < PDSA_DEEP_NIGHT[1]:
+            return PdsaPeriod.deep_night
+        if clock >= self.night_start or clock < self.night_end:
+            return PdsaPeriod.night
+        if local.weekday() == 6 or self.is_holiday(local.date()):
+            return PdsaPeriod.sunday_holiday
+        if local.weekday() == 5 and clock >= self.saturday_from:
+            return PdsaPeriod.saturday
+        return None
 
 
 @dataclass(frozen=True)
@@ -32,30 +100,54 @@ class Tariff:
     amount: Decimal
 
 
+def _tariffs(*items: Tariff) -> dict[str, Tariff]:
+    return {t.code: t for t in items}
+
+
 @dataclass(frozen=True)
 class TariffTable:
     """The amounts and the switches the coordinator can set, in one place."""
 
     tariffs: dict[str, Tariff] = field(
+        default_factory=lambda: _tariffs(
+            Tariff("G", "Consultation de médecine générale", Decimal("30.00")),
+            Tariff("VG", "Visite à domicile de médecine générale", Decimal("30.00")),
+            Tariff("MD", "Majoration de déplacement", Decimal("10.00")),
+            Tariff("TCG", "Téléconsultation de médecine générale", Decimal("25.00")),
+            Tariff("MCG", "Majoration de coordination généraliste", Decimal("5.00")),
+            Tariff("SNP", "Majoration de soins non programmés (régulation SAS)", Decimal("15.00")),
+            Tariff("MU", "Majoration d'urgence", Decimal("22.60")),
+            Tariff("MEG", "Majoration enfant de moins de 6 ans", Decimal("5.00")),
+            # Regulated PDSA surcharges (convention médicale; see the sources above).
+            Tariff("CRN", "Consultation régulée de nuit (20 h–0 h, 6 h–8 h)", Decimal("42.50")),
+            Tariff("CRM", "Consultation régulée de nuit profonde (0 h–6 h)", Decimal("51.50")),
+            Tariff("CRD", "Consultation régulée dimanche et jour férié", Decimal("26.50")),
+            Tariff("CRS", "Consultation régulée samedi après-midi", Decimal("26.50")),
+            Tariff("VRN", "Visite régulée de nuit (20 h–0 h, 6 h–8 h)", Decimal("46.00")),
+            Tariff("VRM", "Visite régulée de nuit profonde (0 h–6 h)", Decimal("59.50")),
+            Tariff("VRD", "Visite régulée dimanche et jour férié", Decimal("30.00")),
+            Tariff("VRS", "Visite régulée samedi après-midi", Decimal("30.00")),
+        )
+    )
+    # The regulated PDSA surcharge of each act in each period (editable with the amounts).
+    pdsa_codes: dict[str, dict[PdsaPeriod, str]] = field(
         default_factory=lambda: {
-            t.code: t
-            for t in (
-                Tariff("G", "Consultation de médecine générale", Decimal("30.00")),
-                Tariff("VG", "Visite à domicile de médecine générale", Decimal("30.00")),
-                Tariff("MD", "Majoration de déplacement", Decimal("10.00")),
-                Tariff("TCG", "Téléconsultation de médecine générale", Decimal("25.00")),
-                Tariff("MCG", "Majoration de coordination généraliste", Decimal("5.00")),
-                Tariff(
-                    "SNP", "Majoration de soins non programmés (régulation SAS)", Decimal("15.00")
-                ),
-                Tariff("MU", "Majoration d'urgence", Decimal("22.60")),
-            )
+            act: {
+                PdsaPeriod.night: f"{prefix}RN",
+                PdsaPeriod.deep_night: f"{prefix}RM",
+                PdsaPeriod.sunday_holiday: f"{prefix}RD",
+                PdsaPeriod.saturday: f"{prefix}RS",
+            }
+            for act, prefix in (("G", "C"), ("TCG", "C"), ("VG", "V"))
         }
     )
-    # The seed finances every platform consultation with the MCG; under the 2024
-    # convention it belongs to the coordinated pathway. The coordinator chooses.
-    mcg_for_platform_consultations: bool = True
-    mcg_requires_medecin_traitant: bool = False
+    pdsa: PdsaCalendar = field(default_factory=PdsaCalendar)
+    # The seed's wish (MCG on every platform act): a coordinator setting, off by default,
+    # stored in `billing_settings` and read by :func:`price`. Never without a médecin traitant.
+    mcg_on_every_platform_act: bool = False
+    meg_age_limit_years: int = 6
+    # What a teleconsultation done without video bills: None = no act (not a TCG, ameli).
+    teleconsultation_without_video_act: str | None = None
     snp_weekly_ceiling: int = 20
     snp_max_delay: dt.timedelta = dt.timedelta(hours=48)
 
@@ -79,28 +171,53 @@ class BillingFacts:
     practitioner_is_medecin_traitant: bool
     patient_has_medecin_traitant: bool
     snp_used_this_week: int
+    referred_by_medecin_traitant: bool = False
+    birth_date: dt.date | None = None
+    video: bool = True
 
 
 @dataclass(frozen=True)
 class Billing:
-    act_code: str
+    act_code: str | None
     surcharges: list[str]
     total: Decimal
     reasons: dict[str, str]
+    # Surcharges not applied by default that the GP may add at the outcome (they attest it).
+    addable: list[str] = field(default_factory=list)
 
     def detail(self) -> dict[str, Any]:
         return {"total": str(self.total), "reasons": self.reasons, "source": SOURCE}
 
 
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 def compute(facts: BillingFacts, table: TariffTable) -> Billing:
     """The act and the surcharges that apply, each with the reason it does or does not."""
     act, surcharges = ACT_BY_KIND[facts.kind]
-    surcharges = list(surcharges)
     reasons: dict[str, str] = {}
+    if facts.kind == SessionKind.teleconsultation and not facts.video:
+        # ameli: a teleconsultation is a video act; a phone call alone is not a TCG.
+        substitute = table.teleconsultation_without_video_act
+        reasons["acte"] = "téléconsultation sans vidéo : ce n'est pas une TCG (ameli), " + (
+            f"facturée {substitute} (règle de la coordination)"
+            if substitute
+            else "aucun acte facturé"
+        )
+        if substitute is None:
+            return Billing(act_code=None, surcharges=[], total=Decimal("0"), reasons=reasons)
+        act, surcharges = substitute, []
+    surcharges = list(surcharges)
+    pdsa = table.pdsa.period(facts.care_at)
 
     snp_ok = False
     if not facts.from_sas:
         reasons["SNP"] = "non : patient non adressé par le régulateur du SAS"
+    elif pdsa is not None:
+        # Arrêté du 11 juillet 2022 / NGAP 14.1.3: the SNP is for acts outside PDSA hours.
+        reasons["SNP"] = "non : horaires de permanence des soins (majoration PDSA à la place)"
     elif facts.practitioner_is_medecin_traitant:
         reasons["SNP"] = "non : le médecin est le médecin traitant du patient"
     elif facts.referred_at and facts.care_at - facts.referred_at > table.snp_max_delay:
@@ -109,21 +226,76 @@ def compute(facts: BillingFacts, table: TariffTable) -> Billing:
         reasons["SNP"] = f"non : plafond hebdomadaire atteint ({table.snp_weekly_ceiling})"
     else:
         snp_ok = True
-        reasons["SNP"] = "oui : adressé par le SAS, soin sous 48 h"
+        reasons["SNP"] = "oui : adressé par le SAS, soin sous 48 h, hors horaires de PDSA"
         surcharges.append("SNP")
 
+    pdsa_code = table.pdsa_codes.get(act, {}).get(pdsa) if pdsa is not None else None
+    if pdsa is None:
+        reasons["PDSA"] = "non : hors horaires de permanence des soins"
+    elif not facts.from_sas:
+        reasons["PDSA"] = "non : acte non régulé (majorations PDSA réservées aux actes régulés)"
+    elif pdsa_code is None:
+        reasons["PDSA"] = f"non : pas de majoration PDSA pour l'acte {act}"
+    else:
+        reasons["PDSA"] = f"oui : acte régulé en horaires de PDSA ({pdsa}) : {pdsa_code}"
+        surcharges.append(pdsa_code)
+
+    addable: list[str] = []
     if snp_ok:
         reasons["MCG"] = "non : non cumulable avec la majoration SNP"
-    elif not table.mcg_for_platform_consultations:
-        reasons["MCG"] = "non : désactivée par la coordination"
-    elif table.mcg_requires_medecin_traitant and not facts.patient_has_medecin_traitant:
-        reasons["MCG"] = "non : parcours coordonné requis (pas de médecin traitant)"
-    else:
-        reasons["MCG"] = "oui : consultation organisée par la plateforme de la CPTS"
+    elif not facts.patient_has_medecin_traitant:
+        reasons["MCG"] = "non : patient sans médecin traitant déclaré (parcours coordonné)"
+    elif facts.practitioner_is_medecin_traitant:
+        reasons["MCG"] = "non : le médecin est le médecin traitant du patient"
+    elif facts.referred_by_medecin_traitant:
+        reasons["MCG"] = "oui : adressé par son médecin traitant (retour d'information dû)"
         surcharges.append("MCG")
+    elif table.mcg_on_every_platform_act:
+        reasons["MCG"] = "oui : choix de la coordination (MCG sur tout acte de la plateforme)"
+        surcharges.append("MCG")
+    else:
+        reasons["MCG"] = (
+            "non : patient non adressé par son médecin traitant "
+            "(le médecin peut l'ajouter s'il l'a été)"
+        )
+        addable.append("MCG")
+
+    if facts.birth_date is None or act not in ("G", "VG", "TCG"):
+        reasons["MEG"] = "non : ne s'applique pas à cet acte"
+    elif age_on(facts.birth_date, facts.care_at.astimezone(PARIS).date()) < (
+        table.meg_age_limit_years
+    ):
+        reasons["MEG"] = f"oui : enfant de moins de {table.meg_age_limit_years} ans"
+        surcharges.append("MEG")
+    else:
+        reasons["MEG"] = f"non : patient de {table.meg_age_limit_years} ans ou plus"
 
     total = table.amount(act) + sum((table.amount(code) for code in surcharges), Decimal("0"))
-    return Billing(act_code=act, surcharges=surcharges, total=total, reasons=reasons)
+    return Billing(
+        act_code=act, surcharges=surcharges, total=total, reasons=reasons, addable=addable
+    )
+
+
+async def table_with_settings(session: AsyncSession, table: TariffTable) -> TariffTable:
+    """The table with the coordinator's choices stored in `billing_settings` (set on /equipe)."""
+    setting = await session.get(BillingSetting, 1)
+    if setting is None or setting.mcg_on_every_platform_act == table.mcg_on_every_platform_act:
+        return table
+    return dataclasses.replace(table, mcg_on_every_platform_act=setting.mcg_on_every_platform_act)
+
+
+async def set_mcg_on_every_platform_act(
+    session: AsyncSession, *, value: bool, user_id: int | None, now: dt.datetime
+) -> BillingSetting:
+    setting = await session.get(BillingSetting, 1)
+    if setting is None:
+        setting = BillingSetting(id=1)
+        session.add(setting)
+    setting.mcg_on_every_platform_act = value
+    setting.updated_by_id = user_id
+    setting.updated_at = now
+    await session.flush()
+    return setting
 
 
 # --- the one entry point -------------------------------------------------------------------
@@ -182,9 +354,16 @@ async def price(
     patient: Patient,
     table: TariffTable,
     care_at: dt.datetime | None = None,
+    video: bool | None = None,
 ) -> Priced:
-    """The act and surcharges of an appointment, at booking (care at its start) or outcome."""
+    """The act and surcharges of an appointment, at booking (care at its start) or outcome.
+
+    ``video``: whether a teleconsultation was (or will be) done by video; by default, at
+    booking, it is planned as such (a link is sent), and the outcome says what happened.
+    """
+    table = await table_with_settings(session, table)
     under = billed_under_id(practitioner)
+    care_request = await session.get(CareRequest, appointment.request_id)
     facts = BillingFacts(
         kind=appointment.kind,
         from_sas=appointment.origin == Origin.sas,
@@ -194,8 +373,16 @@ async def price(
         patient_has_medecin_traitant=patient.medecin_traitant_status
         == MedecinTraitantStatus.declared,
         snp_used_this_week=0,
+        referred_by_medecin_traitant=bool(
+            care_request is not None and care_request.referred_by_medecin_traitant
+        ),
+        birth_date=patient.birth_date,
+        video=True if video is None else video,
     )
     if _snp_ceiling_decides(facts, table):  # counted only when it can change the answer
+        # One counter, under the billing identity: an adjoint bills under the titular's
+        # conventional number (CSP art. L.4131-2; billed_under_id), and the CPAM counts the
+        # weekly SNP ceiling per billing number, so an adjoint's SNP count under the titular.
         facts = dataclasses.replace(
             facts,
             snp_used_this_week=await snp_used_this_week(
@@ -214,4 +401,5 @@ def _snp_ceiling_decides(facts: BillingFacts, table: TariffTable) -> bool:
         facts.from_sas
         and not facts.practitioner_is_medecin_traitant
         and not (facts.referred_at and facts.care_at - facts.referred_at > table.snp_max_delay)
+        and table.pdsa.period(facts.care_at) is None
     )

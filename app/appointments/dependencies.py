@@ -17,6 +17,7 @@ def booking_context(request: Request) -> BookingContext:
         teleconsultation_minutes=state.settings.teleconsultation_slot_minutes,
         home_visit_window_minutes=state.settings.arrival_window_minutes,
         tariffs=state.tariffs,
+        video=state.video,
         regulators_book_only_from_sas=state.sas_settings.sas_regulator_bookings_only_from_sas,
     )
 

@@ -84,7 +84,22 @@ class Appointment(TimestampMixin, Base):
         ForeignKey("practitioners.id", ondelete="SET NULL")
     )
     teleconsultation_exception: Mapped[str | None] = mapped_column(String(100))
+    # The video room of a teleconsultation (app/appointments/video.py); None: no video.
+    video_url: Mapped[str | None] = mapped_column(String(500))
     cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_by_patient: Mapped[bool] = mapped_column(default=False)
     status_changed_at: Mapped[dt.datetime]
+
+
+class BillingSetting(Base):
+    """The coordinator's billing choices (one row, id 1), changed on /equipe."""
+
+    __tablename__ = "billing_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The seed's wish: an MCG on every platform act of a patient who has a médecin traitant,
+    # even without a referral by them. Off by default (billing.py says why).
+    mcg_on_every_platform_act: Mapped[bool] = mapped_column(default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime | None]

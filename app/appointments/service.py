@@ -15,6 +15,7 @@ from app.appointments import billing, events
 from app.appointments import queries as appointments_queries
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Origin
 from app.appointments.schemas import BookingIn, RescheduleIn
+from app.appointments.video import VideoProvider
 from app.audit import service as audit_service
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.timeutil import aware, paris_iso
@@ -36,6 +37,8 @@ class BookingContext:
     teleconsultation_minutes: int = 15
     home_visit_window_minutes: int = 60
     tariffs: billing.TariffTable = billing.TariffTable()
+    # Teleconsultation video rooms (app/appointments/video.py); None: no video configured.
+    video: VideoProvider | None = None
     # The CPTS's rule (on by default): a regulator books only from the SAS page (origin=sas).
     regulators_book_only_from_sas: bool = True
 
@@ -237,6 +240,8 @@ async def book(
         else None,
         status_changed_at=ctx.now,
     )
+    if kind == SessionKind.teleconsultation and ctx.video is not None:
+        appointment.video_url = ctx.video.create_room(appointment)
     if patient is None or patient.id != care_request.patient_id:
         patient = await session.get(Patient, care_request.patient_id)
     assert patient is not None

@@ -11,6 +11,7 @@ need them.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from functools import cached_property
 from typing import Literal
@@ -48,6 +49,15 @@ class Settings(BaseSettings):
     teleconsultation_slot_minutes: int = 15
     home_visit_minutes: int = 20
     arrival_window_minutes: int = 60
+    # Teleconsultation video: rooms are created on this base (e.g. the CPTS's Jitsi server,
+    # https://visio.cpts.example.fr); empty: no video link (app/appointments/video.py).
+    video_base_url: str = ""
+    # PDSA hours (regional: the ARS's cahier des charges): nights, Saturday afternoon,
+    # Sundays and public holidays (`holidays` subdivision, e.g. "57"; "" = national).
+    pdsa_night_start: dt.time = dt.time(20)
+    pdsa_night_end: dt.time = dt.time(8)
+    pdsa_saturday_from: dt.time = dt.time(12)
+    pdsa_holidays_subdivision: str = ""
     db_pool_size: int = 10
     # Argon2id cost (argon2-cffi defaults); lowering it is for test suites only.
     argon2_time_cost: int = 3

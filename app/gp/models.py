@@ -54,6 +54,8 @@ class VisitOutcome(TimestampMixin, Base):
     wants_medecin_traitant_help: Mapped[bool | None]
     orientation_case_id: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(String(500))
+    # A teleconsultation done without video (phone only) is not a TCG (billing.py).
+    video: Mapped[bool | None]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[dt.datetime]
 

@@ -20,7 +20,7 @@ from app.gp.service import MANAGERS
 from app.orientation import service as orientation_service
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import Practitioner
+from app.practitioners.models import Practitioner, SessionKind
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,12 @@ async def record_outcome(
     if patient is None:
         raise NotFound("Patient du rendez-vous introuvable.")
     care_at = min(ctx.now, appointment.planned_arrival or appointment.start_at)
-    table: billing.TariffTable = ctx.tariffs
+    video: bool | None = None
+    if appointment.kind == SessionKind.teleconsultation:
+        video = (
+            outcome_in.video if outcome_in.video is not None else appointment.video_url is not None
+        )
+    table = await billing.table_with_settings(session, ctx.tariffs)
     priced = await billing.price(
         session,
         appointment=appointment,
@@ -63,6 +68,7 @@ async def record_outcome(
         patient=patient,
         table=table,
         care_at=care_at,
+        video=video,
     )
     billed_under_id = priced.billed_under_id
     billed_under = (
@@ -88,8 +94,26 @@ async def record_outcome(
                     eligible=result.surcharges,
                 )
             chosen = [code for code in result.surcharges if code in wanted]
+        added = [code.strip().upper() for code in outcome_in.add_surcharges]
+        refused = [code for code in added if code not in (*result.surcharges, *result.addable)]
+        if refused:
+            detail = " ; ".join(
+                f"{code} — {result.reasons.get(code, 'ne s’applique pas à cet acte')}"
+                for code in refused
+            )
+            raise Conflict(
+                f"Majoration non applicable : {detail}.",
+                field="add_surcharges",
+                code="surcharge_not_eligible",
+                eligible=[*result.surcharges, *result.addable],
+            )
+        for code in added:
+            if code not in chosen:
+                chosen.append(code)
+                if code in result.addable:
+                    result.reasons[code] = "oui : ajoutée par le médecin à l'issue"
         act_code: str | None = result.act_code
-        total = table.amount(result.act_code) + sum(
+        total = (table.amount(result.act_code) if result.act_code else Decimal("0")) + sum(
             (table.amount(code) for code in chosen), Decimal("0")
         )
         reasons: dict[str, Any] = dict(result.reasons)
@@ -113,6 +137,7 @@ async def record_outcome(
         reasons=reasons,
         wants_medecin_traitant_help=outcome_in.wants_medecin_traitant_help,
         note=outcome_in.note,
+        video=video,
         recorded_by_id=actor.id,
         recorded_at=ctx.now,
     )

@@ -89,6 +89,7 @@ async def gp_outcome(
     status: Annotated[AppointmentStatus, Form()],
     csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
     wants_medecin_traitant_help: Annotated[bool, Form()] = False,
+    without_video: Annotated[bool, Form()] = False,
     date: Annotated[str, Form()] = "",
 ) -> Any:
     check_csrf(request, csrf_token_field)
@@ -96,7 +97,9 @@ async def gp_outcome(
         session=session,
         appointment_id=appointment_id,
         outcome_in=OutcomeIn(
-            status=status, wants_medecin_traitant_help=wants_medecin_traitant_help or None
+            status=status,
+            wants_medecin_traitant_help=wants_medecin_traitant_help or None,
+            video=False if without_video else None,  # a call without video is not a TCG
         ),
         actor=user,
         ctx=ctx,

@@ -51,6 +51,15 @@ class OutcomeIn(BaseModel):
         default=None,
         description="majorations demandées ; par défaut toutes celles qui s'appliquent",
     )
+    add_surcharges: list[str] = Field(
+        default_factory=list,
+        description="majorations à ajouter (ex. MCG : patient adressé par son médecin traitant)",
+    )
+    video: bool | None = Field(
+        default=None,
+        description="téléconsultation faite en vidéo ; false : appel sans vidéo (pas une TCG) ; "
+        "par défaut : vrai si un lien vidéo a été envoyé",
+    )
     wants_medecin_traitant_help: bool | None = Field(
         default=None, description="le patient souhaite de l'aide pour trouver un médecin traitant"
     )
@@ -106,6 +115,7 @@ class StopOut(BaseModel):
     patient: PatientBrief | None
     maps_geo: str | None = None
     maps_osm: str | None = None
+    video_url: str | None = Field(default=None, description="lien de la téléconsultation vidéo")
     outcome: dict[str, Any] | None = None
 
 

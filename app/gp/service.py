@@ -214,6 +214,7 @@ def _stops(
                 patient=brief,
                 maps_geo=geo if a.kind == SessionKind.home_visit else None,
                 maps_osm=osm if a.kind == SessionKind.home_visit else None,
+                video_url=a.video_url if a.kind == SessionKind.teleconsultation else None,
                 outcome=(
                     {
                         "status": outcome.status,

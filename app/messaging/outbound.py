@@ -192,7 +192,9 @@ async def on_appointment_event(
     if event.kind == EventKind.booked:
         kind, key = SmsKind.booking_confirmation, f"sms:booked:{a_id}"
         body = sms_text.booking_confirmation(
-            **t.common(appointment, practitioner), cancel=t.cancel_options(appointment)
+            **t.common(appointment, practitioner),
+            cancel=t.cancel_options(appointment),
+            video_url=appointment.video_url,
         )
     elif event.kind == EventKind.rescheduled:
         kind = SmsKind.change_notice

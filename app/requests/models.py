@@ -70,6 +70,8 @@ class CareRequest(TimestampMixin, Base):
     symptoms_since: Mapped[str | None] = mapped_column(String(100))
     red_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     cannot_travel: Mapped[bool] = mapped_column(default=False)
+    # Sent by the patient's own médecin traitant (the coordinated pathway: MCG, billing.py).
+    referred_by_medecin_traitant: Mapped[bool] = mapped_column(default=False)
     urgency: Mapped[Urgency | None] = mapped_column(Enum(Urgency, native_enum=False, length=12))
     deadline: Mapped[dt.datetime | None]
     modality: Mapped[SessionKind | None] = mapped_column(

@@ -18,6 +18,10 @@ class RequestIn(BaseModel):
     symptoms_since: str | None = Field(default=None, max_length=100)
     red_flags: list[str] = Field(default_factory=list)
     cannot_travel: bool = False
+    referred_by_medecin_traitant: bool = Field(
+        default=False,
+        description="adressé par son médecin traitant (parcours coordonné : ouvre la MCG)",
+    )
     urgency: Urgency | None = None
     modality: SessionKind | None = Field(default=None, description="force la modalité suggérée")
     visit_minutes: int | None = Field(default=None, ge=5, le=120)
@@ -79,6 +83,7 @@ class RequestOut(BaseModel):
     symptoms_since: str | None
     red_flags: list[str]
     cannot_travel: bool
+    referred_by_medecin_traitant: bool = False
     urgency: Urgency | None
     deadline: ParisDatetime | None
     modality: SessionKind | None

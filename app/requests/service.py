@@ -79,6 +79,7 @@ async def create(
         symptoms_since=request_in.symptoms_since,
         red_flags=list(outcome.red_flags),
         cannot_travel=request_in.cannot_travel,
+        referred_by_medecin_traitant=request_in.referred_by_medecin_traitant,
         urgency=outcome.urgency,
         deadline=outcome.deadline,
         modality_suggested=outcome.modality_suggested,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.agenda import service as agenda_service
+from app.appointments import billing
 from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.timeutil import PARIS, at, day_bounds
@@ -95,6 +96,9 @@ async def _page(
             "errors": errors or forms.FormErrors(),
             "values": values or {},
             "flash": flash,
+            "mcg_on_every_platform_act": (
+                await billing.table_with_settings(session, request.app.state.tariffs)
+            ).mcg_on_every_platform_act,
         },
         active="equipe",
         status_code=status_code,
@@ -109,6 +113,7 @@ async def roster(
         "vacation": "Vacation ajoutée.",
         "modele": "Modèle hebdomadaire ajouté.",
         "absence": "Absence enregistrée : les vacations couvertes sont annulées.",
+        "facturation": "Règle de facturation de la MCG enregistrée.",
     }.get(fait)
     return await _page(request, session, user, flash=flash)
 
@@ -247,3 +252,16 @@ async def add_absence(request: Request, session: SessionDep, user: CoordinatorUs
     return await _page(
         request, session, user, form="absence", errors=errors, values=values, status_code=422
     )
+
+
+@router.post("/equipe/facturation", response_class=HTMLResponse)
+async def set_billing(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
+    """The coordinator's MCG choice (billing.py): the seed's wish, off by default."""
+    data = await forms.read_form(request)
+    await billing.set_mcg_on_every_platform_act(
+        session,
+        value=forms.text(data, "mcg_on_every_platform_act") == "on",
+        user_id=user.id,
+        now=request.app.state.clock(),
+    )
+    return RedirectResponse("/equipe?fait=facturation", status_code=303)

@@ -68,7 +68,7 @@ async def test_intake_triage_book_cancel_with_audit(client, world, db):
     assert appointment["kind"] == "teleconsultation"
     assert dt.datetime.fromisoformat(appointment["end_at"]) - start == dt.timedelta(minutes=15)
     assert appointment["act_code"] == "TCG"
-    assert appointment["surcharges"] == ["MCG"]
+    assert appointment["surcharges"] == []  # no médecin traitant: no MCG (issue 19)
     assert appointment["origin"] == "secretariat"
 
     request_now = await client.get(

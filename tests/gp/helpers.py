@@ -59,6 +59,7 @@ async def book_sas(app, db, request_id: int, practitioner_id: int, start: dt.dat
         now=app.state.clock(),
         listeners=tuple(app.state.appointment_listeners),
         tariffs=app.state.tariffs,
+        video=app.state.video,
     )
     appointment = await appointments_service.book(
         session=db,

@@ -7,14 +7,23 @@ import datetime as dt
 import importlib
 import importlib.util
 
+import pytest
 from sqlalchemy import select, update
 
 from app.appointments.models import Appointment
 from app.gp.models import VisitOutcome
 from app.outbox.models import OutboxMessage
+from tests.fake_video import FakeVideo
 from tests.gp.helpers import book, book_sas, local, new_request
 
 SAS_WIRED = importlib.util.find_spec("app.sas.wiring") is not None
+
+
+@pytest.fixture(autouse=True)
+def video(app) -> FakeVideo:
+    """Teleconsultations are video calls here (a TCG needs video): a fake provider."""
+    app.state.video = FakeVideo()
+    return app.state.video
 
 
 def _listen(app):
@@ -35,7 +44,10 @@ async def _outcome(client, headers, appointment_id, **body):
     )
 
 
-async def test_a_secretariat_teleconsultation_bills_tcg_with_mcg_and_no_snp(client, world, db):
+async def test_a_secretariat_teleconsultation_without_medecin_traitant_bills_tcg_alone(
+    client, world, db
+):
+    """Patient sans médecin traitant, téléconsultation lundi 14:00 → TCG 25 €, ni MCG ni SNP."""
     _p, request_id = await new_request(client, world, db)
     appointment = await book(client, world, request_id, world.titular.id, local(world.today, 14))
     response = await _outcome(client, world.gp, appointment["id"])
@@ -43,8 +55,9 @@ async def test_a_secretariat_teleconsultation_bills_tcg_with_mcg_and_no_snp(clie
     body = response.json()
     assert body["status"] == "fulfilled"
     assert body["billing"]["act_code"] == "TCG"
-    assert body["billing"]["surcharges"] == ["MCG"]
-    assert body["billing"]["total"] == "30.00"
+    assert body["billing"]["surcharges"] == []
+    assert body["billing"]["total"] == "25.00"
+    assert "sans médecin traitant" in body["billing"]["reasons"]["MCG"]
     assert body["billing"]["reasons"]["SNP"].startswith("non : patient non adressé")
     assert body["sas_update"] is False
     # Asking for a surcharge that does not apply is refused with the reason.
@@ -53,24 +66,27 @@ async def test_a_secretariat_teleconsultation_bills_tcg_with_mcg_and_no_snp(clie
     response = await _outcome(client, world.gp, second["id"], surcharges=["SNP"])
     assert response.status_code == 409
     assert "SNP" in response.json()["message"] and "régulateur" in response.json()["message"]
-    # A GP may leave out an eligible surcharge.
-    response = await _outcome(client, world.gp, second["id"], surcharges=[])
-    assert response.json()["billing"]["surcharges"] == []
-    assert response.json()["billing"]["total"] == "25.00"
-    # Recorded twice: refused.
+    # Nor can an MCG be added for a patient without médecin traitant.
+    response = await _outcome(client, world.gp, second["id"], add_surcharges=["MCG"])
+    assert response.status_code == 409
+    assert "sans médecin traitant" in response.json()["message"]
+    # Recorded once, then twice: refused.
+    response = await _outcome(client, world.gp, second["id"])
+    assert response.status_code == 200
     response = await _outcome(client, world.gp, second["id"])
     assert response.status_code == 409
 
 
 async def test_a_home_visit_bills_vg_with_md_and_a_noshow_bills_nothing(client, world, db):
+    """Patient sans médecin traitant, visite lundi 10:00 → VG+MD 40 €, pas de MCG."""
     _p, r1 = await new_request(client, world, db)
     visit = await book(
         client, world, r1, world.titular.id, local(world.today, 10), kind="home_visit"
     )
     response = await _outcome(client, world.gp, visit["id"])
     assert response.json()["billing"]["act_code"] == "VG"
-    assert response.json()["billing"]["surcharges"] == ["MD", "MCG"]
-    assert response.json()["billing"]["total"] == "45.00"
+    assert response.json()["billing"]["surcharges"] == ["MD"]
+    assert response.json()["billing"]["total"] == "40.00"
     _p, r2 = await new_request(client, world, db)
     missed = await book(client, world, r2, world.titular.id, local(world.today, 15))
     response = await _outcome(client, world.gp, missed["id"], status="noshow")
@@ -112,7 +128,7 @@ async def test_a_sas_referral_bills_snp_within_the_weekly_ceiling_and_tells_the_
     billing = response.json()["billing"]
     assert "SNP" not in billing["surcharges"]
     assert "plafond hebdomadaire" in billing["reasons"]["SNP"]
-    assert billing["surcharges"] == ["MCG"]
+    assert billing["surcharges"] == []  # no médecin traitant: no MCG either
 
     response = await _outcome(client, world.gp, late)
     assert "plus de 48 h" in response.json()["billing"]["reasons"]["SNP"]
@@ -127,7 +143,7 @@ async def test_a_sas_referral_bills_snp_within_the_weekly_ceiling_and_tells_the_
         assert {p["appointment_id"] for p in outcome_pushes} == {first, second, late}
         assert {p["status"] for p in outcome_pushes} == {"fulfilled"}
     rows = (await db.scalars(select(VisitOutcome).order_by(VisitOutcome.id))).all()
-    assert [r.surcharges for r in rows] == [["SNP"], ["MCG"], ["MCG"]]
+    assert [r.surcharges for r in rows] == [["SNP"], [], []]
 
 
 async def test_an_adjoints_act_is_billed_under_the_titular(client, world, db):

@@ -11,10 +11,11 @@ from sqlalchemy import event
 
 from tests.rounds.conftest import new_patient, new_request
 
-# Measured on SQLite: now 16 and 30 (31 for the second visit of a day); before the one
+# Measured on SQLite: now 17 and 31 (32 for the second visit of a day); before the one
 # pipeline, 21 and 34 (38): the request read and audited twice, the day loaded and solved twice.
 MAX_TELECONSULTATION = 17
-MAX_HOME_VISIT = 31
+# +1 since issue 19: billing reads the coordinator's MCG setting (billing_settings, one row).
+MAX_HOME_VISIT = 32
 
 
 class Counter:
