@@ -66,6 +66,8 @@ LOAD_WEIGHT = 2.0
 # A GP whose round holds an overlapping window for another caller comes after the free
 # ones (in minutes of travel, per hold): concurrent callers get diverse options.
 HOLD_PENALTY = 60.0
+# Slots kept per GP and day before holds are applied (a held one gives way to the next).
+SLOTS_PER_DAY = 4
 
 
 def _hhmm(value: dt.datetime) -> str:
@@ -111,6 +113,58 @@ def _day_proposals(
     return propose(day.instance, visit, k, plan=plan, params=params, travel=travel)
 
 
+async def candidates(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+) -> list[tuple[float, ProposalOut]]:
+    """Every option found for a request (scored, lower is better), holds not yet applied."""
+    patient = await session.get(Patient, care_request.patient_id)
+    assert patient is not None
+    preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
+    if preferred is None and patient.medecin_traitant_id is not None:
+        preferred = patient.medecin_traitant_id
+    kind = care_request.modality or SessionKind.teleconsultation
+    if kind == SessionKind.home_visit:
+        return await _visit_options(session, care_request, patient, preferred, k, planner, now)
+    return await _slot_options(session, care_request, patient, preferred, kind, planner, now)
+
+
+async def _held(
+    session: AsyncSession, care_request: CareRequest, planner: Planner, now: dt.datetime
+) -> list[holds_service.Held]:
+    last = _dates(care_request, now, planner)[-1]
+    return await holds_service.held_by_others(
+        session=session, request_id=care_request.id, start=now, end=day_bounds(last)[1], now=now
+    )
+
+
+def pick(
+    found: list[tuple[float, ProposalOut]], held: list[holds_service.Held], k: int
+) -> list[ProposalOut]:
+    """The k best options once other callers' holds are applied.
+
+    A held slot is not offered (the GP's next free slot is); a GP whose round holds an
+    overlapping window for another caller is ranked after the free ones.
+    """
+    ranked: list[tuple[float, ProposalOut]] = []
+    seen: set[tuple[int, dt.date]] = set()
+    for score, option in sorted(found, key=lambda item: item[0]):
+        key = (option.practitioner_id, option.date)
+        if key in seen:
+            continue
+        overlaps = sum(h.overlaps(key[0], option.start_at, option.end_at) for h in held)
+        if option.kind != SessionKind.home_visit and overlaps:
+            continue
+        seen.add(key)
+        ranked.append((score + HOLD_PENALTY * overlaps, option))
+    ranked.sort(key=lambda item: item[0])
+    return [option for _score, option in ranked[:k]]
+
+
 async def options(
     *,
     session: AsyncSession,
@@ -120,30 +174,10 @@ async def options(
     now: dt.datetime,
 ) -> list[ProposalOut]:
     """The k best options for a request, across days up to its deadline."""
-    patient = await session.get(Patient, care_request.patient_id)
-    assert patient is not None
-    preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
-    if preferred is None and patient.medecin_traitant_id is not None:
-        preferred = patient.medecin_traitant_id
-    kind = care_request.modality or SessionKind.teleconsultation
-    dates = _dates(care_request, now, planner)
-    held = await holds_service.held_by_others(
-        session=session,
-        request_id=care_request.id,
-        start=now,
-        end=day_bounds(dates[-1])[1],
-        now=now,
+    found = await candidates(
+        session=session, care_request=care_request, k=k, planner=planner, now=now
     )
-    if kind == SessionKind.home_visit:
-        found = await _visit_options(
-            session, care_request, patient, preferred, k, planner, now, held
-        )
-    else:
-        found = await _slot_options(
-            session, care_request, patient, preferred, kind, planner, now, held
-        )
-    found.sort(key=lambda item: item[0])
-    return [option for _score, option in found[:k]]
+    return pick(found, await _held(session, care_request, planner, now), k)
 
 
 async def _visit_options(
@@ -154,7 +188,6 @@ async def _visit_options(
     k: int,
     planner: Planner,
     now: dt.datetime,
-    held: list[holds_service.Held],
 ) -> list[tuple[float, ProposalOut]]:
     params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
     need = urgency(care_request)
@@ -203,9 +236,6 @@ async def _visit_options(
             if option is not None:
                 wait = (option.start_at - now).total_seconds() / 60
                 score = p.added_travel_minutes + WAIT_WEIGHT[need] * wait
-                score += HOLD_PENALTY * sum(
-                    h.overlaps(option.practitioner_id, option.start_at, option.end_at) for h in held
-                )
                 found.append((score - (CONTINUITY_BONUS if option.continuity else 0), option))
     return found
 
@@ -270,7 +300,6 @@ async def _slot_options(
     kind: SessionKind,
     planner: Planner,
     now: dt.datetime,
-    held: list[holds_service.Held],
 ) -> list[tuple[float, ProposalOut]]:
     dates = _dates(care_request, now, planner)
     end = day_bounds(dates[-1])[1]
@@ -279,10 +308,6 @@ async def _slot_options(
     slots = await appointments_service.free_slots(
         session=session, start=now, end=end, kind=kind, now=now
     )
-    # A slot held for another caller is not offered: this caller gets the next one.
-    slots = [
-        s for s in slots if not any(h.overlaps(s[0].practitioner_id, s[1], s[2]) for h in held)
-    ]
     if not slots:
         return []
     # Every slot is bookable (``eligibility``): the people are only read for ranking.
@@ -302,11 +327,11 @@ async def _slot_options(
         slots = speakers or slots
     loads = await _loads(session, {d.practitioner_id for d, _s, _e in slots}, now, end)
     need = urgency(care_request)
-    best: dict[tuple[int, dt.date], tuple[float, ProposalOut]] = {}
+    best: dict[tuple[int, dt.date], list[tuple[float, ProposalOut]]] = {}
     for duty, start, stop in slots:
         pid, date = duty.practitioner_id, duty.date
-        if (pid, date) in best:
-            continue  # slots come in time order: the first is this GP's earliest that day
+        if len(best.setdefault((pid, date), [])) >= SLOTS_PER_DAY:
+            continue  # slots come in time order: this GP's earliest few that day (holds)
         gp = people[pid]
         load = loads.get((pid, start.astimezone(PARIS).date()), 0)
         continuity = preferred == pid
@@ -327,25 +352,29 @@ async def _slot_options(
         why += _slack_text(slack)
         wait = (start - now).total_seconds() / 60
         score = WAIT_WEIGHT[need] * wait + LOAD_WEIGHT * load
-        best[(pid, date)] = (
-            score - (CONTINUITY_BONUS if continuity else 0),
-            ProposalOut(
-                practitioner_id=pid,
-                practitioner_name=name,
-                date=date,
-                kind=kind,
-                start_at=start,
-                end_at=stop,
-                deadline_slack_minutes=slack,
-                continuity=continuity,
-                reason="continuity" if continuity else "earliest_slot",
-                label=_label(name, start, stop, kind, 0.0),
-                why=why,
-                session_id=duty.id,
-                booking=ProposalChoice(practitioner_id=pid, kind=kind, start_at=start, end_at=stop),
-            ),
+        best[(pid, date)].append(
+            (
+                score - (CONTINUITY_BONUS if continuity else 0),
+                ProposalOut(
+                    practitioner_id=pid,
+                    practitioner_name=name,
+                    date=date,
+                    kind=kind,
+                    start_at=start,
+                    end_at=stop,
+                    deadline_slack_minutes=slack,
+                    continuity=continuity,
+                    reason="continuity" if continuity else "earliest_slot",
+                    label=_label(name, start, stop, kind, 0.0),
+                    why=why,
+                    session_id=duty.id,
+                    booking=ProposalChoice(
+                        practitioner_id=pid, kind=kind, start_at=start, end_at=stop
+                    ),
+                ),
+            )
         )
-    return list(best.values())
+    return [option for per_day in best.values() for option in per_day]
 
 
 async def _loads(
@@ -383,9 +412,13 @@ async def list_proposals(
     care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
     check_open(care_request)
     kind = care_request.modality or SessionKind.teleconsultation
-    # One caller at a time per kind sees and holds options: the next sees these holds.
+    everything = await candidates(
+        session=session, care_request=care_request, k=k, planner=planner, now=now
+    )
+    # Holds are read and written one caller at a time (a few milliseconds, the options
+    # already computed): the next caller sees these holds.
     await holds_service.serialise(session, str(kind))
-    found = await options(session=session, care_request=care_request, k=k, planner=planner, now=now)
+    found = pick(everything, await _held(session, care_request, planner, now), k)
     await holds_service.hold(
         session=session,
         request_id=care_request.id,

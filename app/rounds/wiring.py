@@ -16,7 +16,7 @@ from app.rounds.planner import Planner
 JOB_NAME = "rounds.optimise_before_session"
 JOB_INTERVAL_S = 300
 REPLAN_JOB_NAME = "rounds.replan_after_bookings"
-REPLAN_JOB_INTERVAL_S = 1.0
+REPLAN_JOB_INTERVAL_S = 2.0  # leases of 1 s: the worker renews them every 0.3 s
 
 
 async def optimise_before_session_job(app: FastAPI) -> None:
