@@ -93,7 +93,7 @@ class RoundsSettings(BaseModel):
     optimise_before: dt.time = dt.time(10, 0)
     # A booking only inserts into the round in force; the worker re-plans the morning
     # once no booking of that day came for this many seconds (several bookings, one run).
-    rounds_replan_debounce_s: float = Field(default=2.0, ge=0)
+    rounds_replan_debounce_s: float = Field(default=5.0, ge=0)
     # How long options shown to a caller stay held for them (others get other options).
     proposal_hold_seconds: int = Field(default=180, ge=0)
 

@@ -4,8 +4,9 @@ A home visit booked from a proposal is only inserted into the round in force ins
 the request (milliseconds, promises checked); the full re-optimisation of that morning
 runs afterwards in the worker, debounced: the day's one row is refreshed by each
 booking, and the job picks a day once no booking came for ``rounds_replan_debounce_s``
-(or the oldest waiting booking is 10 debounce periods old, so a steady stream still
-gets re-planned). Promises stay hard in the re-plan (:func:`rounds_service.run_day`).
+(or the oldest waiting booking is 6 periods old: a steady stream of bookings is still
+re-planned, without a solver run after every booking).
+Promises stay hard in the re-plan (:func:`rounds_service.run_day`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from app.rounds.models import ReplanRequest, RoundRun, RunTrigger
 from app.rounds.planner import Planner
 
 logger = logging.getLogger(__name__)
+# A steady stream of bookings of one morning still gets a re-plan this many periods after
+# the first one waiting.
+OVERDUE_PERIODS = 6
 
 
 async def request_replan(*, session: AsyncSession, date: dt.date, now: dt.datetime) -> None:
@@ -50,7 +54,7 @@ async def run_pending(
     (deleted only if unchanged) and the day is re-planned again at the next tick.
     """
     quiet = now - dt.timedelta(seconds=debounce_s)
-    overdue = now - dt.timedelta(seconds=10 * debounce_s)
+    overdue = now - dt.timedelta(seconds=OVERDUE_PERIODS * debounce_s)
     due = (
         await session.scalars(
             select(ReplanRequest)
