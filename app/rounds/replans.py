@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.rounds import service as rounds_service
-from app.rounds.models import ReplanRequest, RoundRun, RunTrigger
+from app.rounds.models import ReplanRequest, RoundRun, RunStatus, RunTrigger
 from app.rounds.planner import Planner
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,11 @@ async def run_pending(
         run = await rounds_service.run_day(
             session=session, date=date, planner=planner, now=now, trigger=RunTrigger.booking
         )
+        if run is not None and run.status != RunStatus.succeeded:
+            # The plan in force (with the insertions) stays; the next tick tries again.
+            await session.commit()
+            logger.warning("rounds of %s: re-plan after bookings failed (run %s)", date, run.id)
+            continue
         await session.execute(
             delete(ReplanRequest).where(
                 ReplanRequest.date == date, ReplanRequest.requested_at == requested_at
