@@ -91,6 +91,11 @@ class RoundsSettings(BaseModel):
     proposal_lead_minutes: int = Field(default=30, ge=0)
     # The worker optimises today's and tomorrow's rounds up to this local time.
     optimise_before: dt.time = dt.time(10, 0)
+    # A booking only inserts into the round in force; the worker re-plans the morning
+    # once no booking of that day came for this many seconds (several bookings, one run).
+    rounds_replan_debounce_s: float = Field(default=5.0, ge=0)
+    # How long options shown to a caller stay held for them (others get other options).
+    proposal_hold_seconds: int = Field(default=180, ge=0)
 
 
 class SasSettings(BaseModel):

@@ -74,3 +74,39 @@ class RoundRoute(TimestampMixin, Base):
     travel_minutes: Mapped[float]
     # [{order, appointment_id, planned_arrival, window_start, window_end, travel_minutes}]
     stops: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class ReplanRequest(Base):
+    """A day whose rounds changed by insertion (a booking): the worker re-plans it later.
+
+    One row per day (debounce: a burst of bookings of one morning → one run);
+    ``requested_at`` is the last booking's time, ``first_at`` the oldest waiting one.
+    """
+
+    __tablename__ = "round_replan_requests"
+
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    first_at: Mapped[dt.datetime]
+    requested_at: Mapped[dt.datetime]
+
+
+class ProposalHold(Base):
+    """An option shown to a caller, held for their request for a short time.
+
+    Other callers' proposals avoid it (another GP, window or slot); the holder's booking
+    of it is never refused because of another caller's hold. It expires by itself.
+    """
+
+    __tablename__ = "proposal_holds"
+    __table_args__ = (Index("ix_proposal_holds_date_expires", "date", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("care_requests.id", ondelete="CASCADE"), index=True
+    )
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"))
+    date: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(20))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]

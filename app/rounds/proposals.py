@@ -9,7 +9,6 @@ the GP's load of the day.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 from sqlalchemy import select
@@ -23,13 +22,16 @@ from app.core.errors import Conflict
 from app.core.timeutil import PARIS, WEEKDAYS_FR, day_bounds
 from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import Practitioner, SessionKind
+from app.practitioners.models import DutySession, Practitioner, SessionKind
 from app.requests import service as requests_service
 from app.requests.models import CareRequest
+from app.rounds import holds as holds_service
+from app.rounds import replans
 from app.rounds import service as rounds_service
 from app.rounds.instance import (
     DAY_MINUTES,
     DayData,
+    appointment_of,
     instant,
     language,
     load_day,
@@ -38,14 +40,13 @@ from app.rounds.instance import (
     previous_practitioner,
     urgency,
 )
-from app.rounds.models import RunStatus, RunTrigger
+from app.rounds.models import RoundRoute
 from app.rounds.planner import Planner
 from app.rounds.schemas import (
     ProposalBookingOut,
     ProposalChoice,
     ProposalOut,
     ProposalsOut,
-    RunOut,
 )
 from scheduler import (
     Parameters,
@@ -62,6 +63,11 @@ LANGUAGES_FR = {"en": "anglais", "ar": "arabe", "es": "espagnol", "pt": "portuga
 WAIT_WEIGHT = {Urgency.SAME_DAY: 0.2, Urgency.WITHIN_24H: 0.1, Urgency.WITHIN_48H: 0.05}
 CONTINUITY_BONUS = 10.0
 LOAD_WEIGHT = 2.0
+# A GP whose round holds an overlapping window for another caller comes after the free
+# ones (in minutes of travel, per hold): concurrent callers get diverse options.
+HOLD_PENALTY = 60.0
+# Slots kept per GP and day before holds are applied (a held one gives way to the next).
+SLOTS_PER_DAY = 4
 
 
 def _hhmm(value: dt.datetime) -> str:
@@ -107,6 +113,58 @@ def _day_proposals(
     return propose(day.instance, visit, k, plan=plan, params=params, travel=travel)
 
 
+async def candidates(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+) -> list[tuple[float, ProposalOut]]:
+    """Every option found for a request (scored, lower is better), holds not yet applied."""
+    patient = await session.get(Patient, care_request.patient_id)
+    assert patient is not None
+    preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
+    if preferred is None and patient.medecin_traitant_id is not None:
+        preferred = patient.medecin_traitant_id
+    kind = care_request.modality or SessionKind.teleconsultation
+    if kind == SessionKind.home_visit:
+        return await _visit_options(session, care_request, patient, preferred, k, planner, now)
+    return await _slot_options(session, care_request, patient, preferred, kind, planner, now)
+
+
+async def _held(
+    session: AsyncSession, care_request: CareRequest, planner: Planner, now: dt.datetime
+) -> list[holds_service.Held]:
+    last = _dates(care_request, now, planner)[-1]
+    return await holds_service.held_by_others(
+        session=session, request_id=care_request.id, start=now, end=day_bounds(last)[1], now=now
+    )
+
+
+def pick(
+    found: list[tuple[float, ProposalOut]], held: list[holds_service.Held], k: int
+) -> list[ProposalOut]:
+    """The k best options once other callers' holds are applied.
+
+    A held slot is not offered (the GP's next free slot is); a GP whose round holds an
+    overlapping window for another caller is ranked after the free ones.
+    """
+    ranked: list[tuple[float, ProposalOut]] = []
+    seen: set[tuple[int, dt.date]] = set()
+    for score, option in sorted(found, key=lambda item: item[0]):
+        key = (option.practitioner_id, option.date)
+        if key in seen:
+            continue
+        overlaps = sum(h.overlaps(key[0], option.start_at, option.end_at) for h in held)
+        if option.kind != SessionKind.home_visit and overlaps:
+            continue
+        seen.add(key)
+        ranked.append((score + HOLD_PENALTY * overlaps, option))
+    ranked.sort(key=lambda item: item[0])
+    return [option for _score, option in ranked[:k]]
+
+
 async def options(
     *,
     session: AsyncSession,
@@ -116,18 +174,10 @@ async def options(
     now: dt.datetime,
 ) -> list[ProposalOut]:
     """The k best options for a request, across days up to its deadline."""
-    patient = await session.get(Patient, care_request.patient_id)
-    assert patient is not None
-    preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
-    if preferred is None and patient.medecin_traitant_id is not None:
-        preferred = patient.medecin_traitant_id
-    kind = care_request.modality or SessionKind.teleconsultation
-    if kind == SessionKind.home_visit:
-        found = await _visit_options(session, care_request, patient, preferred, k, planner, now)
-    else:
-        found = await _slot_options(session, care_request, patient, preferred, kind, planner, now)
-    found.sort(key=lambda item: item[0])
-    return [option for _score, option in found[:k]]
+    found = await candidates(
+        session=session, care_request=care_request, k=k, planner=planner, now=now
+    )
+    return pick(found, await _held(session, care_request, planner, now), k)
 
 
 async def _visit_options(
@@ -277,11 +327,11 @@ async def _slot_options(
         slots = speakers or slots
     loads = await _loads(session, {d.practitioner_id for d, _s, _e in slots}, now, end)
     need = urgency(care_request)
-    best: dict[tuple[int, dt.date], tuple[float, ProposalOut]] = {}
+    best: dict[tuple[int, dt.date], list[tuple[float, ProposalOut]]] = {}
     for duty, start, stop in slots:
         pid, date = duty.practitioner_id, duty.date
-        if (pid, date) in best:
-            continue  # slots come in time order: the first is this GP's earliest that day
+        if len(best.setdefault((pid, date), [])) >= SLOTS_PER_DAY:
+            continue  # slots come in time order: this GP's earliest few that day (holds)
         gp = people[pid]
         load = loads.get((pid, start.astimezone(PARIS).date()), 0)
         continuity = preferred == pid
@@ -302,25 +352,29 @@ async def _slot_options(
         why += _slack_text(slack)
         wait = (start - now).total_seconds() / 60
         score = WAIT_WEIGHT[need] * wait + LOAD_WEIGHT * load
-        best[(pid, date)] = (
-            score - (CONTINUITY_BONUS if continuity else 0),
-            ProposalOut(
-                practitioner_id=pid,
-                practitioner_name=name,
-                date=date,
-                kind=kind,
-                start_at=start,
-                end_at=stop,
-                deadline_slack_minutes=slack,
-                continuity=continuity,
-                reason="continuity" if continuity else "earliest_slot",
-                label=_label(name, start, stop, kind, 0.0),
-                why=why,
-                session_id=duty.id,
-                booking=ProposalChoice(practitioner_id=pid, kind=kind, start_at=start, end_at=stop),
-            ),
+        best[(pid, date)].append(
+            (
+                score - (CONTINUITY_BONUS if continuity else 0),
+                ProposalOut(
+                    practitioner_id=pid,
+                    practitioner_name=name,
+                    date=date,
+                    kind=kind,
+                    start_at=start,
+                    end_at=stop,
+                    deadline_slack_minutes=slack,
+                    continuity=continuity,
+                    reason="continuity" if continuity else "earliest_slot",
+                    label=_label(name, start, stop, kind, 0.0),
+                    why=why,
+                    session_id=duty.id,
+                    booking=ProposalChoice(
+                        practitioner_id=pid, kind=kind, start_at=start, end_at=stop
+                    ),
+                ),
+            )
         )
-    return list(best.values())
+    return [option for per_day in best.values() for option in per_day]
 
 
 async def _loads(
@@ -357,7 +411,21 @@ async def list_proposals(
     """The options to read to the patient on the phone (409 for a closed request)."""
     care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
     check_open(care_request)
-    found = await options(session=session, care_request=care_request, k=k, planner=planner, now=now)
+    kind = care_request.modality or SessionKind.teleconsultation
+    everything = await candidates(
+        session=session, care_request=care_request, k=k, planner=planner, now=now
+    )
+    # Holds are read and written one caller at a time (a few milliseconds, the options
+    # already computed): the next caller sees these holds.
+    await holds_service.serialise(session, str(kind))
+    found = pick(everything, await _held(session, care_request, planner, now), k)
+    await holds_service.hold(
+        session=session,
+        request_id=care_request.id,
+        options=[(o.practitioner_id, str(o.kind), o.start_at, o.end_at) for o in found],
+        now=now,
+        seconds=planner.settings.proposal_hold_seconds,
+    )
     return ProposalsOut(
         request_id=care_request.id,
         kind=care_request.modality or SessionKind.teleconsultation,
@@ -385,8 +453,121 @@ async def _invalidated(
     )
 
 
-class _RoundChanged(Exception):
-    """The re-plan with the new visit breaks a promise (or drops the visit)."""
+def _insertion(
+    day: DayData, visit: Visit, params: Parameters, travel: TravelTimeProvider
+) -> tuple[Proposal, list[str]] | None:
+    """Insert a booked visit into its GP's round in force (no search, milliseconds).
+
+    Returns the option (arrival, position) and that GP's order it was inserted into,
+    or None when no position keeps every promise, the new one included.
+    """
+    assert visit.assigned_practitioner_id is not None
+    plan = rounds_service.plan_in_force(day, params, travel)
+    found = propose(day.instance, visit, 1, plan=plan, params=params, travel=travel)
+    if not found:
+        return None
+    route = plan.route_of(visit.assigned_practitioner_id)
+    return found[0], [s.visit_id for s in route.stops] if route else []
+
+
+async def _lock_rounds_session(session: AsyncSession, choice: ProposalChoice) -> None:
+    # Serialises bookings into one round (PostgreSQL row lock; SQLite locks on write).
+    await session.scalar(
+        select(DutySession.id)
+        .where(
+            DutySession.practitioner_id == choice.practitioner_id,
+            DutySession.kind == SessionKind.home_visit,
+            DutySession.cancelled.is_(False),
+            DutySession.start_at <= choice.start_at,
+            DutySession.end_at >= choice.end_at,
+        )
+        .with_for_update()
+    )
+
+
+async def _insert_visit(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    patient: Patient,
+    choice: ProposalChoice,
+    planner: Planner,
+) -> tuple[DayData, Proposal, list[str]] | None:
+    """Check that the chosen window fits the GP's round in force, promises kept."""
+    date = choice.start_at.astimezone(PARIS).date()
+    await _lock_rounds_session(session, choice)
+    day = await load_day(session=session, date=date, home_visit_minutes=planner.home_visit_minutes)
+    gp = day.practitioners.get(choice.practitioner_id)
+    if gp is None or choice.practitioner_id not in day.rounds_sessions:
+        return None
+    lat, lon = location(patient, gp, day.communes)
+    promised = Window(minutes(choice.start_at, date), minutes(choice.end_at, date))
+    probe = Visit(
+        id=f"r{care_request.id}",
+        lat=lat,
+        lon=lon,
+        urgency=urgency(care_request),
+        service_minutes=care_request.visit_minutes or planner.home_visit_minutes,
+        promised=promised,
+        language=language(patient),
+        assigned_practitioner_id=str(choice.practitioner_id),
+    )
+    params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
+    found = await planner.run(
+        _insertion, day, probe, params, planner.travel, time_limit_s=params.time_limit_s
+    )
+    if found is None:
+        return None
+    return day, found[0], found[1]
+
+
+async def _publish_insertion(
+    *,
+    session: AsyncSession,
+    day: DayData,
+    appointment: Appointment,
+    inserted: Proposal,
+    order: list[str],
+) -> None:
+    """The round in force gains the new stop (the worker's re-plan re-times it later)."""
+    appointment.planned_arrival = instant(day.date, inserted.arrival)
+    appointment.route_order = inserted.position + 1
+    if day.run is None:
+        return  # no plan in force yet: the worker's run makes the first one
+    pid = appointment.practitioner_id
+    route = await session.scalar(
+        select(RoundRoute).where(RoundRoute.run_id == day.run.id, RoundRoute.practitioner_id == pid)
+    )
+    ids = [a for v in order if (a := appointment_of(v)) is not None]
+    ids.insert(inserted.position, appointment.id)
+    old = {s["appointment_id"]: s for s in (route.stops if route else [])}
+    stops = []
+    for n, aid in enumerate(ids, start=1):
+        stop = dict(old.get(aid, {}))
+        stop.update(order=n, appointment_id=aid)
+        if aid == appointment.id:
+            stop.update(
+                planned_arrival=appointment.planned_arrival.isoformat(),
+                window_start=appointment.start_at.isoformat(),
+                window_end=appointment.end_at.isoformat(),
+                travel_minutes=inserted.added_travel_minutes,
+            )
+        stops.append(stop)
+    if route is None:
+        duty = day.rounds_sessions[pid]
+        session.add(
+            RoundRoute(
+                run_id=day.run.id,
+                date=day.date,
+                practitioner_id=pid,
+                depart_at=duty.start_at,
+                back_at=duty.end_at,
+                travel_minutes=inserted.added_travel_minutes,
+                stops=stops,
+            )
+        )
+    else:
+        route.stops = stops
 
 
 async def book_proposal(
@@ -401,9 +582,10 @@ async def book_proposal(
     """Book a chosen option; if it no longer holds, 409 with fresh options.
 
     The request and its patient are read and locked once and handed to the one booking
-    pipeline (``appointments_service.book``: rules, price, audit, event). A home visit's
-    day is then re-planned once, promises hard: if the new visit breaks a promise or
-    cannot be served, everything is undone and fresh options are offered.
+    pipeline (``appointments_service.book``: rules, price, audit, event). A home visit
+    is first inserted into its GP's round in force (promises hard, no solver search);
+    the full re-plan of that morning runs afterwards in the worker (:mod:`replans`).
+    Another caller's hold never refuses a booking: only booked visits count.
     """
     care_request, patient = await appointments_service.load_request(
         session=session, request_id=request_id, actor=actor
@@ -413,52 +595,44 @@ async def book_proposal(
     start_at, end_at = choice.start_at, choice.end_at
     home_visit = choice.kind == SessionKind.home_visit
     gp = await practitioners_service.get(session=session, practitioner_id=choice.practitioner_id)
-    run = None
+    inserted = None
     try:
-        # A home visit is undone if the re-plan refuses it; a timed slot has nothing to undo.
-        async with session.begin_nested() if home_visit else contextlib.nullcontext():
-            appointment = await appointments_service.book(
+        if home_visit:
+            inserted = await _insert_visit(
                 session=session,
                 care_request=care_request,
                 patient=patient,
-                booking_in=BookingIn(
-                    request_id=care_request.id,
-                    practitioner_id=choice.practitioner_id,
-                    start_at=start_at,
-                    end_at=end_at,
-                    kind=choice.kind,
-                    deadline_override_reason=choice.deadline_override_reason,
-                ),
-                actor=actor,
-                ctx=ctx,
+                choice=choice,
+                planner=planner,
             )
-            if home_visit:
-                run = await rounds_service.run_day(
+            if inserted is None:
+                raise await _invalidated(
                     session=session,
-                    date=start_at.astimezone(PARIS).date(),
+                    care_request=care_request,
                     planner=planner,
                     now=now,
-                    trigger=RunTrigger.booking,
-                    actor=actor,
+                    message="Cette option n'est plus possible (la tournée a changé) : "
+                    "voici les options à jour.",
+                    reason="round_changed",
                 )
-                if (
-                    run is None
-                    or run.status != RunStatus.succeeded
-                    or run.renegotiate
-                    or any(d.get("appointment_id") == appointment.id for d in run.dropped or [])
-                ):
-                    raise _RoundChanged
-    except _RoundChanged:
-        raise await _invalidated(
+        appointment = await appointments_service.book(
             session=session,
             care_request=care_request,
-            planner=planner,
-            now=now,
-            message="Cette option n'est plus possible (la tournée a changé) : "
-            "voici les options à jour.",
-            reason="round_changed",
-        ) from None
+            patient=patient,
+            booking_in=BookingIn(
+                request_id=care_request.id,
+                practitioner_id=choice.practitioner_id,
+                start_at=start_at,
+                end_at=end_at,
+                kind=choice.kind,
+                deadline_override_reason=choice.deadline_override_reason,
+            ),
+            actor=actor,
+            ctx=ctx,
+        )
     except Conflict as exc:
+        if exc.extra.get("code") == "proposal_invalidated":
+            raise
         reason = str(exc.extra.get("code", exc.code))
         if reason in ("redirected_15", "request_not_open", "after_deadline"):
             raise
@@ -472,10 +646,17 @@ async def book_proposal(
             message=f"{exc.message} Voici les options à jour.",
             reason=reason,
         ) from exc
+    if inserted is not None:
+        day, option, order = inserted
+        await _publish_insertion(
+            session=session, day=day, appointment=appointment, inserted=option, order=order
+        )
+        await replans.request_replan(session=session, date=day.date, now=now)
+    await holds_service.release(session=session, request_id=care_request.id)
     what = "visite à domicile" if home_visit else "téléconsultation"
     day_name = WEEKDAYS_FR[start_at.astimezone(PARIS).weekday()]
     return ProposalBookingOut(
         appointment=AppointmentOut.model_validate(appointment),
         label=f"Dr {gp.family_name}, {day_name} {_hhmm(start_at)}–{_hhmm(end_at)}, {what}",
-        run=RunOut.model_validate(run) if run else None,
+        run=None,
     )

@@ -76,7 +76,9 @@ class RunOut(BaseModel):
 class ProposalBookingOut(BaseModel):
     appointment: AppointmentOut
     label: str
-    run: RunOut | None = Field(default=None, description="re-plan of the day (home visits)")
+    run: RunOut | None = Field(
+        default=None, description="kept for compatibility: the worker re-plans the day afterwards"
+    )
 
 
 class StopOut(BaseModel):

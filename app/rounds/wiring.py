@@ -9,11 +9,14 @@ from app.appointments.effects import Effect
 from app.appointments.events import AppointmentEvent, EventKind
 from app.core.config import Settings
 from app.outbox.jobs import register_periodic
+from app.rounds import replans
 from app.rounds import service as rounds_service
 from app.rounds.planner import Planner
 
 JOB_NAME = "rounds.optimise_before_session"
 JOB_INTERVAL_S = 300
+REPLAN_JOB_NAME = "rounds.replan_after_bookings"
+REPLAN_JOB_INTERVAL_S = 2.0  # leases of 1 s: the worker renews them every 0.3 s
 
 
 async def optimise_before_session_job(app: FastAPI) -> None:
@@ -23,6 +26,17 @@ async def optimise_before_session_job(app: FastAPI) -> None:
             session=session, planner=app.state.rounds_planner, now=app.state.clock()
         )
         await session.commit()
+
+
+async def replan_after_bookings_job(app: FastAPI) -> None:
+    """Worker job: re-optimise the mornings where bookings were inserted (debounced)."""
+    async with app.state.sessionmaker() as session:
+        await replans.run_pending(
+            session=session,
+            planner=app.state.rounds_planner,
+            now=app.state.clock(),
+            debounce_s=app.state.rounds_settings.rounds_replan_debounce_s,
+        )
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
@@ -59,3 +73,4 @@ def setup(app: FastAPI, settings: Settings) -> None:
     app.state.on_startup.append(start)
     app.state.on_shutdown.append(stop)
     register_periodic(app, JOB_NAME, JOB_INTERVAL_S, optimise_before_session_job)
+    register_periodic(app, REPLAN_JOB_NAME, REPLAN_JOB_INTERVAL_S, replan_after_bookings_job)

@@ -61,6 +61,8 @@ SECTION_VALUES = {
         "PROPOSAL_DAYS_WITHOUT_DEADLINE": "3",
         "PROPOSAL_LEAD_MINUTES": "45",
         "OPTIMISE_BEFORE": "09:30",
+        "ROUNDS_REPLAN_DEBOUNCE_S": "0.5",
+        "PROPOSAL_HOLD_SECONDS": "90",
     },
     "sas": {
         "CPTS_FINESS": "940000000",

@@ -25,7 +25,12 @@ from tests.web.server import _free_port, fresh_database, query, run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 SMS = "[SMS → +33639980001] RDV confirmé"
-JOBS = ["messaging.reminders", "orientation.sweep", "rounds.optimise_before_session"]
+JOBS = [
+    "messaging.reminders",
+    "orientation.sweep",
+    "rounds.optimise_before_session",
+    "rounds.replan_after_bookings",
+]
 
 
 @dataclass

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from app.appointments.models import Appointment
 from app.practitioners.models import DutySession, SessionKind
+from app.rounds import replans
 from tests.rounds.conftest import book_visit, local, new_patient, new_request
 
 
@@ -17,7 +18,7 @@ async def _proposals(client, headers, request_id) -> list[dict]:
     return response.json()["options"]
 
 
-async def test_booking_home_visits_replans_without_moving_promises(client, world, db):
+async def test_booking_home_visits_replans_without_moving_promises(app, client, world, db):
     booked: dict[int, tuple[str, str]] = {}
     for name, commune in (("Moreau", "Fresnes"), ("Roux", "Rungis"), ("Blanc", "Chevilly-Larue")):
         patient = await new_patient(db, name, commune)
@@ -34,8 +35,8 @@ async def test_booking_home_visits_replans_without_moving_promises(client, world
         assert appointment["kind"] == "home_visit"
         assert local(appointment["start_at"]) == local(option["start_at"])
         assert local(appointment["end_at"]) == local(option["end_at"])
-        assert body["run"]["status"] == "succeeded" and body["run"]["trigger"] == "booking"
-        assert body["run"]["renegotiate"] == [] and body["run"]["dropped"] == []
+        # Inserted into the round in force; the re-plan is the worker's (below).
+        assert body["run"] is None
         assert body["label"].endswith("visite à domicile")
         booked[appointment["id"]] = (option["start_at"], option["end_at"])
         # Every promise made so far still holds after this re-plan.
@@ -57,6 +58,24 @@ async def test_booking_home_visits_replans_without_moving_promises(client, world
             assert start_at == local(start) and end_at == local(end)
             assert arrival is not None and order is not None
             assert local(start) <= arrival <= local(end)
+
+    # The worker's job re-plans the morning once for the three bookings, promises kept.
+    runs = await replans.run_pending(
+        session=db, planner=app.state.rounds_planner, now=app.state.clock(), debounce_s=0
+    )
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.status == "succeeded" and run.trigger == "booking"
+    assert run.renegotiate == [] and run.dropped == []
+    assert await replans.pending(session=db) == []
+    rows = (
+        await db.execute(
+            select(Appointment.id, Appointment.planned_arrival).where(Appointment.id.in_(booked))
+        )
+    ).all()
+    for aid, arrival in rows:
+        start, end = booked[aid]
+        assert arrival is not None and local(start) <= arrival <= local(end)
 
     rounds = await client.get(f"/api/rounds/{world.today}", headers=world.secretary)
     assert rounds.status_code == 200
