@@ -161,7 +161,9 @@ _OPERATION_OUTCOME = {
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def error_statuses(path: str, method: str, access: RouteAccess, has_input: bool) -> set[str]:
+def error_statuses(
+    path: str, method: str, access: RouteAccess, has_input: bool, id_in_query: bool = False
+) -> set[str]:
     """The refusals a route can answer, derived from what it takes and who may call it.
 
     Signed-in routes refuse (401, 403); ids in the path can be missing (404); writes meet
@@ -171,7 +173,7 @@ def error_statuses(path: str, method: str, access: RouteAccess, has_input: bool)
     codes: set[str] = set()
     if access.roles is not None:
         codes |= {"401", "403"}
-    if "{" in path:
+    if "{" in path or id_in_query:
         codes |= {"404", "422"}
     if has_input:
         codes.add("422")
@@ -208,6 +210,7 @@ def document_errors(app: FastAPI) -> None:
                 or dependant.header_params
                 or dependant.cookie_params
             )
+            id_in_query = any(p.name.endswith("_id") for p in dependant.query_params)
             for method in context.methods or ():
                 operation = schema.get("paths", {}).get(path, {}).get(method.lower())
                 if operation is None:
@@ -215,7 +218,7 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 body = _OPERATION_OUTCOME if path.startswith("/fhir") else _API_ERROR
                 media = "application/fhir+json" if path.startswith("/fhir") else "application/json"
-                for code in sorted(error_statuses(path, method, access, has_input)):
+                for code in sorted(error_statuses(path, method, access, has_input, id_in_query)):
                     if code in responses and code != "422":
                         continue
                     responses[code] = {
