@@ -42,7 +42,7 @@ schema = schemathesis.openapi.from_dict(_SCHEMA_APP.openapi())
 schema.config.phases.coverage.enabled = False
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
-EXAMPLES = 5
+EXAMPLES = 3
 
 
 @pytest.fixture
