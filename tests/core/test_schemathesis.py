@@ -37,8 +37,8 @@ _SCHEMA_APP = create_app(
     )
 )
 schema = schemathesis.openapi.from_dict(_SCHEMA_APP.openapi())
-# The coverage phase (every boundary of every field) costs ~10 s per operation: it stays
-# for the standalone CLI run; the suite keeps the examples and the seeded fuzzing phases.
+# The coverage phase (every boundary of every field) costs ~10 s per operation: it is left
+# to a longer manual `schemathesis run`; the suite keeps the examples and seeded fuzzing.
 schema.config.phases.coverage.enabled = False
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
