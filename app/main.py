@@ -11,14 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.accounts.dependencies import document_roles
+from app.accounts.dependencies import document_errors, document_roles
 from app.appointments import video
 from app.appointments.billing import PdsaCalendar, TariffTable
 from app.appointments.effects import Effects
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
-from app.core.handlers import install_json_handlers
+from app.core.handlers import install_json_handlers, install_refusal_handlers
 from app.core.observability import install as install_observability
 from app.core.security import TokenSigner, configure_hashing
 from app.web.docs import install_docs
@@ -125,9 +125,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
+    install_refusal_handlers(app)
     install_observability(app, settings)
     install_docs(app)
     document_roles(app)
+    document_errors(app)
     return app
 
 

@@ -136,3 +136,95 @@ def document_roles(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+_ERROR_TEXT = {
+    "400": "Demande refusée par une règle métier.",
+    "401": "Authentification requise ou jeton expiré.",
+    "403": "Rôle non autorisé, ou ressource d'un autre médecin.",
+    "404": "Ressource introuvable.",
+    "409": "Conflit avec l'état actuel (créneau pris, doublon, transition impossible).",
+    "415": "Type de contenu non pris en charge.",
+    "422": "Données invalides (message en français, champ en cause).",
+    "503": "Service momentanément indisponible.",
+}
+_API_ERROR = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+_OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+}
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def error_statuses(
+    path: str, method: str, access: RouteAccess, has_input: bool, id_in_query: bool = False
+) -> set[str]:
+    """The refusals a route can answer, derived from what it takes and who may call it.
+
+    Signed-in routes refuse (401, 403); ids in the path can be missing (404); writes meet
+    business rules (400, 409, 422 and ids in the body: 404); any input can be invalid (422).
+    The FHIR surface answers in OperationOutcome with the same codes (and 415 on writes).
+    """
+    codes: set[str] = set()
+    if access.roles is not None:
+        codes |= {"401", "403"}
+    if "{" in path or id_in_query:
+        codes |= {"404", "422"}
+    if has_input:
+        codes.add("422")
+    if method in _WRITES:
+        codes |= {"400", "404", "409", "422"}
+    if path.startswith("/fhir"):
+        codes |= {"400", "401", "403", "404", "422"}
+        if method in _WRITES:
+            codes.add("415")
+    if path.startswith("/telephony"):
+        codes.add("403")  # a request without a valid Twilio signature
+    if path.startswith("/api/rounds") and method in _WRITES:
+        codes.add("503")  # the solver is busy or unavailable
+    return codes
+
+
+def document_errors(app: FastAPI) -> None:
+    """Write each route's refusals into its OpenAPI responses (derived, never by hand)."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = default()
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            path = context.path_format or ""
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            dependant = context.dependant
+            access = route_access(dependant)
+            has_input = bool(
+                dependant.path_params
+                or dependant.query_params
+                or dependant.body_params
+                or dependant.header_params
+                or dependant.cookie_params
+            )
+            id_in_query = any(p.name.endswith("_id") for p in dependant.query_params)
+            for method in context.methods or ():
+                operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation.setdefault("responses", {})
+                body = _OPERATION_OUTCOME if path.startswith("/fhir") else _API_ERROR
+                media = "application/fhir+json" if path.startswith("/fhir") else "application/json"
+                for code in sorted(error_statuses(path, method, access, has_input, id_in_query)):
+                    if code in responses and code != "422":
+                        continue
+                    responses[code] = {
+                        "description": _ERROR_TEXT[code],
+                        "content": {media: {"schema": body}},
+                    }
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

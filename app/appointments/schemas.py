@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.appointments.models import AppointmentStatus, Origin
 from app.core.timeutil import ParisDatetime
+from app.core.validation import check_window
 from app.practitioners.models import SessionKind
 
 
@@ -21,6 +22,11 @@ class BookingIn(BaseModel):
         default=None, max_length=500, description="motif obligatoire pour réserver après l'échéance"
     )
 
+    @model_validator(mode="after")
+    def _window(self) -> BookingIn:
+        check_window(self.start_at, self.end_at)
+        return self
+
 
 class CancelIn(BaseModel):
     reason: str = Field(default="", max_length=500)
@@ -32,6 +38,11 @@ class RescheduleIn(BaseModel):
     end_at: ParisDatetime | None = None
     practitioner_id: int | None = None
     deadline_override_reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _window(self) -> RescheduleIn:
+        check_window(self.start_at, self.end_at)
+        return self
 
 
 class StatusIn(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.timeutil import ParisDatetime
+from app.core.validation import refuse_nulls
 from app.orientation.models import CaseStatus, CloseReason, Consent
 
 
@@ -34,13 +35,36 @@ class TerritoryGPIn(BaseModel):
 
 
 class TerritoryGPUpdate(BaseModel):
+    """A partial update: the lists and flags may be left out, never set to null."""
+
     monthly_capacity: int | None = Field(default=None, ge=0, le=500)
     accepts_new_patients: bool | None = None
     communes_covered: list[str] | None = None
     languages: list[str] | None = None
-    phone: str | None = None
-    email: str | None = None
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=200)
     active: bool | None = None
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return sorted({v.strip().lower() for v in value if v.strip()}) or ["fr"]
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> TerritoryGPUpdate:
+        refuse_nulls(
+            self,
+            (
+                "monthly_capacity",
+                "accepts_new_patients",
+                "communes_covered",
+                "languages",
+                "active",
+            ),
+        )
+        return self
 
 
 class TerritoryGPOut(BaseModel):

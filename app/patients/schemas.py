@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.identifiers import normalise_nir, normalise_phone
+from app.core.validation import refuse_nulls
 from app.patients.models import MedecinTraitantStatus, Sex
 
 
@@ -70,28 +71,53 @@ class PatientIn(BaseModel):
         return value.strip().lower()
 
 
+# Columns a patient always has: an update may leave them out, never clear them.
+_UPDATE_NOT_NULL = (
+    "medecin_traitant_status",
+    "ald",
+    "css",
+    "reduced_mobility",
+    "isolation",
+    "disability",
+    "language",
+    "sms_consent",
+)
+
+
 class PatientUpdate(BaseModel):
+    """A partial update, checked like a creation (same bounds; required fields stay set)."""
+
     phone: str | None = None
-    address: str | None = None
+    address: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
-    commune: str | None = None
-    commune_insee: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    commune: str | None = Field(default=None, max_length=100)
+    commune_insee: str | None = Field(default=None, pattern=r"^[0-9]{2}[0-9AB][0-9]{2}$")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
     medecin_traitant_status: MedecinTraitantStatus | None = None
-    medecin_traitant_name: str | None = None
+    medecin_traitant_name: str | None = Field(default=None, max_length=200)
     ald: bool | None = None
     css: bool | None = None
     reduced_mobility: bool | None = None
     isolation: bool | None = None
     disability: bool | None = None
-    language: str | None = None
+    language: str | None = Field(default=None, min_length=2, max_length=10)
     sms_consent: bool | None = None
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         return normalise_phone(value) if value else None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value is not None else None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> PatientUpdate:
+        refuse_nulls(self, _UPDATE_NOT_NULL)
+        return self
 
 
 class PatientOut(BaseModel):

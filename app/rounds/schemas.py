@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.appointments.schemas import AppointmentOut
 from app.core.timeutil import ParisDatetime
+from app.core.validation import check_window
 from app.practitioners.models import SessionKind
 from app.rounds.models import RunStatus, RunTrigger
 
@@ -21,6 +22,11 @@ class ProposalChoice(BaseModel):
     start_at: ParisDatetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
     end_at: ParisDatetime
     deadline_override_reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _window(self) -> ProposalChoice:
+        check_window(self.start_at, self.end_at)
+        return self
 
 
 class ProposalOut(BaseModel):
