@@ -18,6 +18,7 @@ def booking_context(request: Request) -> BookingContext:
         home_visit_window_minutes=state.settings.arrival_window_minutes,
         tariffs=state.tariffs,
         regulators_book_only_from_sas=state.sas_settings.sas_regulator_bookings_only_from_sas,
+        noshow_grace_minutes=state.settings.noshow_grace_minutes,
     )
 
 

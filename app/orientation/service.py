@@ -29,6 +29,7 @@ from app.orientation.models import (
     Consent,
     OrientationCase,
     OrientationEvent,
+    Route,
     TerritoryGP,
 )
 from app.patients.models import MedecinTraitantStatus, Patient
@@ -133,7 +134,9 @@ async def enter_patient(
     """Put a patient seen without médecin traitant on the orientation list (idempotent).
 
     Returns the case (new or existing), or None when the patient has a médecin traitant
-    or an unknown status.
+    or an unknown status: only a patient confirmed without one (status ``none``) enters;
+    the status is asked at the first contact (secretariat form, SAS page, GP outcome).
+    AME holders and patients without coverage enter on the PASS/CCAS route.
     """
     patient = await session.get(Patient, patient_id)
     if patient is None:
@@ -149,10 +152,12 @@ async def enter_patient(
         return existing
     if patient.medecin_traitant_status != MedecinTraitantStatus.none:
         return None
+    route = Route.pass_ccas if (patient.ame or patient.no_coverage) else Route.medecin_traitant
     case = OrientationCase(
         patient_id=patient_id,
         status=CaseStatus.to_orient,
         entered_at=now,
+        route=route,
         source=source[:60],
         consent=Consent.unknown,
         status_changed_at=now,
@@ -165,7 +170,8 @@ async def enter_patient(
         to=CaseStatus.to_orient,
         actor=actor,
         now=now,
-        note=f"Entrée dans la liste ({source})",
+        note=f"Entrée dans la liste ({source})"
+        + (" — orientation PASS/CCAS (AME ou sans couverture)" if route == Route.pass_ccas else ""),
         action="orientation_enter",
         initial=True,
     )
