@@ -58,6 +58,20 @@ async def has_seen(*, session: AsyncSession, practitioner_id: int, patient_id: i
     return seen is not None
 
 
+async def regulator_booked(*, session: AsyncSession, user_id: int, patient_id: int) -> bool:
+    """Whether this regulator holds a live (not cancelled) booking of theirs for the patient."""
+    found = await session.scalar(
+        select(Appointment.id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.sas_regulator_id == user_id,
+            Appointment.status != AppointmentStatus.cancelled,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def held_in_sessions(
     session: AsyncSession, session_ids: Sequence[int]
 ) -> dict[int, list[Held]]:

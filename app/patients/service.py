@@ -16,7 +16,7 @@ from app.audit.models import AuditEvent
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import MedecinTraitantStatus, Patient
-from app.patients.schemas import PatientIn, PatientUpdate, check_ins
+from app.patients.schemas import PatientIn, PatientOut, PatientUpdate, check_ins
 from app.territory import service as territory
 
 
@@ -30,6 +30,15 @@ class SeenBy(Protocol):
     async def __call__(
         self, *, session: AsyncSession, practitioner_id: int, patient_id: int
     ) -> bool: ...
+
+
+class BookedBy(Protocol):
+    """ "Does this regulator hold a live booking for this patient?" (appointments, above us).
+
+    The API passes ``app.appointments.queries.regulator_booked``.
+    """
+
+    async def __call__(self, *, session: AsyncSession, user_id: int, patient_id: int) -> bool: ...
 
 
 def search_key(family_name: str, given_name: str) -> str:
@@ -129,7 +138,12 @@ def _fill_coordinates(data: dict, communes: territory.Communes) -> None:
 
 
 async def _may_read(
-    *, session: AsyncSession, actor: User, patient: Patient, seen_by: SeenBy | None
+    *,
+    session: AsyncSession,
+    actor: User,
+    patient: Patient,
+    seen_by: SeenBy | None,
+    booked_by: BookedBy | None = None,
 ) -> bool:
     if actor.role in (Role.secretary, Role.coordinator, Role.admin):
         return True
@@ -140,9 +154,15 @@ async def _may_read(
         )
     if actor.role == Role.regulator:
         # A SAS regulator reads back only the records they created themselves (``create``
-        # always makes a new one for them), and not once merged into the CPTS's record:
-        # what they see is what they entered, never a file found by identity matching.
+        # always makes a new one for them), not once merged into the CPTS's record, and
+        # through the API only while a booking of theirs for the patient is live (not
+        # after they cancel it): what they see is what they entered, never a file found
+        # by identity matching (and ``shown_to`` hides what others added to it).
         if patient.merged_into_id is not None:
+            return False
+        if booked_by is not None and not await booked_by(
+            session=session, user_id=actor.id, patient_id=patient.id
+        ):
             return False
         created = await session.scalar(
             select(AuditEvent.id).where(
@@ -162,6 +182,7 @@ async def get(
     actor: User,
     purpose: str = "read",
     seen_by: SeenBy | None = None,
+    booked_by: BookedBy | None = None,
 ) -> Patient:
     """Load a patient for someone allowed to see them, and trace the access.
 
@@ -170,7 +191,7 @@ async def get(
     """
     patient = await session.get(Patient, patient_id)
     if patient is None or not await _may_read(
-        session=session, actor=actor, patient=patient, seen_by=seen_by
+        session=session, actor=actor, patient=patient, seen_by=seen_by, booked_by=booked_by
     ):
         raise NotFound(f"Patient n°{patient_id} introuvable.")
     await audit_service.record(
@@ -182,6 +203,26 @@ async def get(
         patient_id=patient.id,
     )
     return patient
+
+
+#: What a SAS regulator enters on the SAS page, hence all they read back of a record.
+_REGULATOR_FIELDS = frozenset(
+    {"id", "family_name", "given_name", "birth_date", "sex", "phone", "medecin_traitant_status"}
+)
+
+
+def shown_to(actor: User, patient: Patient) -> PatientOut:
+    """The record as this reader may see it: a regulator gets the minimal identity they
+    entered, never the NIR, address or anything the CPTS added since."""
+    out = PatientOut.model_validate(patient)
+    if actor.role != Role.regulator:
+        return out
+    hidden = {
+        name: (False if isinstance(getattr(out, name), bool) else None)
+        for name in PatientOut.model_fields
+        if name not in _REGULATOR_FIELDS and name not in ("language", "identity_status")
+    }
+    return out.model_copy(update=hidden)
 
 
 async def update(
@@ -323,8 +364,8 @@ async def merge(
     """
     if kept_id == duplicate_id:
         raise InvalidInput("Choisissez deux dossiers différents.", field="duplicate_id")
-    kept = await get(session=session, patient_id=kept_id, actor=actor, purpose="merge")
-    duplicate = await get(session=session, patient_id=duplicate_id, actor=actor, purpose="merge")
+    kept = await get(session=session, patient_id=kept_id, actor=actor, purpose="read_merge")
+    duplicate = await get(session=session, patient_id=duplicate_id, actor=actor, purpose="read_merge")
     if kept.merged_into_id is not None or duplicate.merged_into_id is not None:
         raise Conflict("L'un de ces dossiers a déjà été fusionné dans un autre.")
     if kept.nir and duplicate.nir and kept.nir != duplicate.nir:
