@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.timeutil import ParisDatetime
-from app.orientation.models import CaseStatus, CloseReason, Consent
+from app.orientation.models import CaseStatus, CloseReason, Consent, Route
 
 
 class TerritoryGPIn(BaseModel):
@@ -86,6 +86,8 @@ class CaseOut(BaseModel):
     commune_insee: str | None
     language: str
     vulnerability: list[str]
+    # medecin_traitant (the batch proposes a GP) or pass_ccas (AME / no coverage).
+    route: Route
     status: CaseStatus
     status_label: str
     consent: Consent

@@ -33,7 +33,7 @@ from app.orientation.models import (
     TerritoryGP,
 )
 from app.patients.models import MedecinTraitantStatus, Patient
-from app.practitioners.models import Practitioner, PractitionerStatus
+from app.practitioners.models import OWN_NAME_STATUSES, Practitioner
 
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.to_orient: frozenset({CaseStatus.proposed, CaseStatus.closed}),
@@ -47,6 +47,8 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 VULNERABILITY_LABELS = {
     "ald": "ALD",
     "css": "CSS",
+    "ame": "AME (orientation PASS/CCAS)",
+    "no_coverage": "Sans couverture (orientation PASS/CCAS)",
     "age_70": "70 ans et plus",
     "disability": "Handicap",
     "isolation": "Isolement",
@@ -58,12 +60,17 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def vulnerability(patient: Patient, today: dt.date) -> list[str]:
-    """The vulnerability criteria a patient meets (ALD, CSS, 70+, disability, isolation)."""
+    """The vulnerability criteria a patient meets (ALD, CSS, AME, no coverage, 70+,
+    disability, isolation)."""
     flags = []
     if patient.ald:
         flags.append("ald")
     if patient.css:
         flags.append("css")
+    if patient.ame:
+        flags.append("ame")
+    if patient.no_coverage:
+        flags.append("no_coverage")
     if age_on(patient.birth_date, today) >= 70:
         flags.append("age_70")
     if patient.disability:
@@ -306,7 +313,7 @@ async def _gp_row(
         p = await session.get(Practitioner, practitioner_id)
         if p is None:
             raise NotFound(f"Médecin n°{practitioner_id} introuvable.")
-        if p.status != PractitionerStatus.titular:
+        if p.status not in OWN_NAME_STATUSES:
             raise Conflict(
                 "Un médecin adjoint ne peut pas être proposé comme médecin traitant.",
                 code="adjoint_not_medecin_traitant",

@@ -365,7 +365,9 @@ async def merge(
     if kept_id == duplicate_id:
         raise InvalidInput("Choisissez deux dossiers différents.", field="duplicate_id")
     kept = await get(session=session, patient_id=kept_id, actor=actor, purpose="read_merge")
-    duplicate = await get(session=session, patient_id=duplicate_id, actor=actor, purpose="read_merge")
+    duplicate = await get(
+        session=session, patient_id=duplicate_id, actor=actor, purpose="read_merge"
+    )
     if kept.merged_into_id is not None or duplicate.merged_into_id is not None:
         raise Conflict("L'un de ces dossiers a déjà été fusionné dans un autre.")
     if kept.nir and duplicate.nir and kept.nir != duplicate.nir:
