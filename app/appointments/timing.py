@@ -3,9 +3,9 @@
 The API (``POST /api/me/appointments/{id}/outcome``, ``POST /api/appointments/{id}/status``)
 and the GP page all go through :func:`check_outcome_time`, called by
 ``appointments.service.set_outcome`` and, before any pricing, by ``gp.outcomes``.
-An act is billed at the date it was performed (CSS art. L. 162-1-7 and the NGAP,
-Dispositions générales art. 5: only acts actually performed are billed, at their date):
-nothing may be recorded as done before the care could have started.
+Reimbursement rests on the feuille de soins « constatant les actes effectués » (code de la
+sécurité sociale, art. R. 161-40), dated with each act: nothing may be recorded as done
+before the care could have started, and the act carries the care's date.
 """
 
 from __future__ import annotations
