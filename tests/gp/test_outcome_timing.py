@@ -72,7 +72,25 @@ async def test_the_gp_page_refuses_an_outcome_before_the_care(app, client, world
     )
     assert response.status_code == 409
     assert "avant son début" in response.text
-    assert (await db.get(Appointment, first)).status == "booked"
+    row = await db.get(Appointment, first)
+    assert row.status == "booked"
+    # From the start it is recorded, with the médecin traitant question answered on the page.
+    patient_id = row.patient_id
+    db.expunge_all()
+    await db.rollback()
+    clock.set(local(world.today, 14, 2))
+    response = await client.post(
+        f"/medecin/rendez-vous/{first}/issue",
+        data={
+            "status": "fulfilled",
+            "medecin_traitant_status": "declared",
+            "csrf_token": _csrf(html),
+        },
+    )
+    assert response.status_code == 303, response.text
+    from app.patients.models import Patient
+
+    assert (await db.get(Patient, patient_id)).medecin_traitant_status == "declared"
 
 
 async def test_the_act_is_dated_at_the_care_not_at_the_recording(client, world, db, clock):
