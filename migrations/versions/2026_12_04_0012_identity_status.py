@@ -57,7 +57,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column(
                 "route",
-                sa.Enum("medecin_traitant", "pass_ccas", name="route", native_enum=False, length=20),
+                sa.Enum(
+                    "medecin_traitant", "pass_ccas", name="route", native_enum=False, length=20
+                ),
                 nullable=False,
                 server_default="medecin_traitant",
             )
@@ -65,10 +67,10 @@ def upgrade() -> None:
     with op.batch_alter_table("practitioners") as batch:
         batch.alter_column(
             "status",
-            existing_type=sa.Enum(*_STATUS, name="practitionerstatus", native_enum=False, length=10),
-            type_=sa.Enum(
-                *_STATUS_WIDE, name="practitionerstatus", native_enum=False, length=16
+            existing_type=sa.Enum(
+                *_STATUS, name="practitionerstatus", native_enum=False, length=10
             ),
+            type_=sa.Enum(*_STATUS_WIDE, name="practitionerstatus", native_enum=False, length=16),
             existing_nullable=False,
         )
 
