@@ -122,14 +122,20 @@ async def search_patients(
     dependencies=[
         require_roles(
             *Role,
-            own="médecin : les patients qu'il a reçus ; régulateur SAS : ceux qu'il a adressés",
+            own="médecin : les patients qu'il a reçus ou va recevoir ; régulateur SAS : l'identité "
+            "qu'il a saisie pour ses réservations en cours",
         )
     ],
 )
 async def get_patient(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
-    return await patients_service.get(
-        session=session, patient_id=patient_id, actor=user, seen_by=appointments_queries.has_seen
+    patient = await patients_service.get(
+        session=session,
+        patient_id=patient_id,
+        actor=user,
+        seen_by=appointments_queries.has_seen,
+        booked_by=appointments_queries.regulator_booked,
     )
+    return patients_service.shown_to(user, patient)
 
 
 router = APIRouter()

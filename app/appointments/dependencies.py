@@ -19,6 +19,7 @@ def booking_context(request: Request) -> BookingContext:
         tariffs=state.tariffs,
         video=state.video,
         regulators_book_only_from_sas=state.sas_settings.sas_regulator_bookings_only_from_sas,
+        noshow_grace_minutes=state.settings.noshow_grace_minutes,
     )
 
 

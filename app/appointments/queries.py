@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.appointments.models import ACTIVE_STATUSES, Appointment
+from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from app.practitioners.eligibility import Held
 
 
@@ -37,13 +37,39 @@ async def active_between(
 
 
 async def has_seen(*, session: AsyncSession, practitioner_id: int, patient_id: int) -> bool:
-    """Whether this practitioner has (or had) an appointment with this patient."""
+    """Whether this practitioner has an appointment with this patient that happened or will.
+
+    Booked (to come), fulfilled (seen) and noshow (the GP recorded the absence and may call
+    back) count; a cancelled or merely held slot does not: a GP whose only appointment was
+    cancelled no longer reads the file (secret médical, CSP art. L. 1110-4: only the team
+    taking care of the patient).
+    """
     seen = await session.scalar(
         select(Appointment.id)
-        .where(Appointment.patient_id == patient_id, Appointment.practitioner_id == practitioner_id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.practitioner_id == practitioner_id,
+            Appointment.status.in_(
+                (AppointmentStatus.booked, AppointmentStatus.fulfilled, AppointmentStatus.noshow)
+            ),
+        )
         .limit(1)
     )
     return seen is not None
+
+
+async def regulator_booked(*, session: AsyncSession, user_id: int, patient_id: int) -> bool:
+    """Whether this regulator holds a live (not cancelled) booking of theirs for the patient."""
+    found = await session.scalar(
+        select(Appointment.id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.sas_regulator_id == user_id,
+            Appointment.status != AppointmentStatus.cancelled,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def held_in_sessions(

@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
-from app.appointments import billing, events
+from app.appointments import billing, events, timing
 from app.appointments import queries as appointments_queries
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Origin
 from app.appointments.schemas import BookingIn, RescheduleIn
 from app.appointments.video import VideoProvider
 from app.audit import service as audit_service
+from app.audit.models import AuditEvent
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.timeutil import aware, paris_iso
 from app.patients import service as patients_service
@@ -41,6 +42,8 @@ class BookingContext:
     video: VideoProvider | None = None
     # The CPTS's rule (on by default): a regulator books only from the SAS page (origin=sas).
     regulators_book_only_from_sas: bool = True
+    # « Absent » may be recorded from the start plus this grace period (app/appointments/timing).
+    noshow_grace_minutes: int = timing.DEFAULT_NOSHOW_GRACE_MINUTES
 
 
 def _default_length(
@@ -462,6 +465,7 @@ async def set_outcome(
     appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
     if appointment.status != AppointmentStatus.booked:
         raise Conflict(f"Ce rendez-vous a déjà le statut « {appointment.status} ».")
+    timing.check_outcome_time(appointment, status, now, ctx.noshow_grace_minutes)
     appointment.status = status
     appointment.status_changed_at = now
     await session.flush()
@@ -478,6 +482,64 @@ async def set_outcome(
         session,
         ctx.listeners,
         events.AppointmentEvent(events.EventKind.outcome, appointment, actor, now),
+    )
+    return appointment
+
+
+async def undo_outcome(
+    *, session: AsyncSession, appointment_id: int, actor: User, ctx: BookingContext
+) -> Appointment:
+    """Back to « booked »: the author of the outcome, the same day (``timing.check_undo``).
+
+    The act recorded with it is priced again as at booking (gp.outcomes removes its own
+    record first); the
+    undo is audited. Nothing is pushed: the SAS hears the corrected outcome when it is
+    recorded again.
+    """
+    appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
+    if appointment.status not in (AppointmentStatus.fulfilled, AppointmentStatus.noshow):
+        raise Conflict("Aucune issue enregistrée à annuler pour ce rendez-vous.")
+    author = await session.scalar(
+        select(AuditEvent.user_id)
+        .where(
+            AuditEvent.entity_type == "appointment",
+            AuditEvent.entity_id == appointment.id,
+            AuditEvent.action == "outcome",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    timing.check_undo(
+        recorded_by_id=author,
+        recorded_at=appointment.status_changed_at,
+        actor_id=actor.id,
+        now=ctx.now,
+    )
+    previous = appointment.status
+    appointment.status = AppointmentStatus.booked
+    appointment.status_changed_at = ctx.now
+    # The act expected at booking again (the recorded one is gone with the outcome).
+    patient = await session.get(Patient, appointment.patient_id)
+    if patient is None:
+        raise NotFound("Patient du rendez-vous introuvable.")
+    await _apply_billing(
+        session=session,
+        appointment=appointment,
+        patient=patient,
+        practitioner=await practitioners_service.get(
+            session=session, practitioner_id=appointment.practitioner_id
+        ),
+        ctx=ctx,
+    )
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="outcome_undo",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail={"undone": str(previous)},
     )
     return appointment
 

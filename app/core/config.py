@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -37,7 +37,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    environment: str = Field(default="development", description="development | production")
+    environment: Literal["development", "production"] = Field(
+        default="development", description="development | production (any case)"
+    )
     database_url: str = "sqlite:///premier-recours.db"
     secret_key: str = _DEV_SECRET
     demo: bool = False
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     pdsa_night_end: dt.time = dt.time(8)
     pdsa_saturday_from: dt.time = dt.time(12)
     pdsa_holidays_subdivision: str = ""
+    # « Absent » may be recorded from an appointment's start plus this grace period.
+    noshow_grace_minutes: int = Field(default=15, ge=0, le=240)
     db_pool_size: int = 10
     # Argon2id cost (argon2-cffi defaults); lowering it is for test suites only.
     argon2_time_cost: int = 3
@@ -84,6 +88,17 @@ class Settings(BaseSettings):
     sas: SasSettings = Field(default_factory=SasSettings)
     telephony: TelephonySettings = Field(default_factory=TelephonySettings)
     orientation: OrientationSettings = Field(default_factory=OrientationSettings)
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_case(cls, value: object) -> object:
+        # `Production`, ` PRODUCTION `: one word whatever its case, so that a capital
+        # letter never starts production with the default key; anything else is refused.
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ("development", "production"):
+                raise ValueError("ENVIRONMENT vaut development ou production.")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -6,10 +6,11 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
-from app.appointments import billing
+from app.appointments import billing, timing
 from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus, Origin
 from app.audit import service as audit_service
@@ -18,7 +19,8 @@ from app.gp.models import VisitOutcome
 from app.gp.schemas import BillingOut, OutcomeIn, OutcomeOut
 from app.gp.service import MANAGERS
 from app.orientation import service as orientation_service
-from app.patients.models import Patient
+from app.patients import service as patients_service
+from app.patients.models import MedecinTraitantStatus, Patient
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
 
@@ -48,13 +50,15 @@ async def record_outcome(
         )
     if appointment.status != AppointmentStatus.booked:
         raise Conflict(f"L'issue de ce rendez-vous est déjà enregistrée ({appointment.status}).")
+    # The one rule on when (app/appointments/timing.py), before anything is priced.
+    timing.check_outcome_time(appointment, outcome_in.status, ctx.now, ctx.noshow_grace_minutes)
     practitioner = await practitioners_service.get(
         session=session, practitioner_id=appointment.practitioner_id
     )
     patient = await session.get(Patient, appointment.patient_id)
     if patient is None:
         raise NotFound("Patient du rendez-vous introuvable.")
-    care_at = min(ctx.now, appointment.planned_arrival or appointment.start_at)
+    care_at = timing.care_date(appointment, ctx.now)
     video: bool | None = None
     if appointment.kind == SessionKind.teleconsultation:
         video = (
@@ -161,6 +165,19 @@ async def record_outcome(
         actor=actor,
         ctx=ctx,
     )
+    # The médecin traitant question, asked at this contact: a patient confirmed without one
+    # (or asking for help to find one while their status was unknown) becomes ``none``.
+    answer = outcome_in.medecin_traitant_status
+    if (
+        answer is None
+        and outcome_in.wants_medecin_traitant_help
+        and patient.medecin_traitant_status == MedecinTraitantStatus.unknown
+    ):
+        answer = MedecinTraitantStatus.none
+    if answer is not None:
+        await patients_service.confirm_medecin_traitant_status(
+            session=session, patient=patient, status=answer, actor=actor, source="gp_outcome"
+        )
     if outcome_in.wants_medecin_traitant_help:
         case = await orientation_service.enter_patient(
             session=session,
@@ -182,6 +199,23 @@ async def record_outcome(
         detail={"status": str(outcome_in.status), "act": act_code, "surcharges": chosen},
     )
     return outcome_out(outcome, appointment, billed_under)
+
+
+async def undo_outcome(
+    *,
+    session: AsyncSession,
+    appointment_id: int,
+    actor: User,
+    ctx: appointments_service.BookingContext,
+) -> Appointment:
+    """Undo an outcome (its author, the same day): the recorded act goes, the appointment
+    is « booked » again and priced as at booking; audited by appointments."""
+    appointment = await appointments_service.undo_outcome(
+        session=session, appointment_id=appointment_id, actor=actor, ctx=ctx
+    )
+    await session.execute(delete(VisitOutcome).where(VisitOutcome.appointment_id == appointment.id))
+    await session.flush()
+    return appointment
 
 
 def outcome_out(

@@ -14,11 +14,13 @@ from app.appointments.models import AppointmentStatus
 from app.core.clock import NowDep
 from app.core.csrf import check_csrf
 from app.core.db import SessionDep
+from app.core.errors import InvalidInput
 from app.core.timeutil import PARIS
 from app.gp import outcomes as outcomes_service
 from app.gp import service as gp_service
 from app.gp.schemas import OutcomeIn
 from app.gp.travel import travel_provider
+from app.patients.models import MedecinTraitantStatus
 from app.practitioners.models import SessionKind
 from app.ui.layout import render
 from app.ui.session import require_page_roles
@@ -91,8 +93,12 @@ async def gp_outcome(
     wants_medecin_traitant_help: Annotated[bool, Form()] = False,
     without_video: Annotated[bool, Form()] = False,
     date: Annotated[str, Form()] = "",
+    medecin_traitant_status: Annotated[str, Form()] = "",
 ) -> Any:
     check_csrf(request, csrf_token_field)
+    answer = medecin_traitant_status.strip()
+    if answer and answer not in set(MedecinTraitantStatus):
+        raise InvalidInput("Médecin traitant : oui, non, ou non demandé.")
     await outcomes_service.record_outcome(
         session=session,
         appointment_id=appointment_id,
@@ -100,6 +106,7 @@ async def gp_outcome(
             status=status,
             wants_medecin_traitant_help=wants_medecin_traitant_help or None,
             video=False if without_video else None,  # a call without video is not a TCG
+            medecin_traitant_status=MedecinTraitantStatus(answer) if answer else None,
         ),
         actor=user,
         ctx=ctx,

@@ -14,9 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from app.accounts.dependencies import CurrentUser, require_roles
+from app.accounts.dependencies import STAFF, CurrentUser, require_roles
 from app.accounts.models import Role, User
 from app.appointments.dependencies import BookingContextDep
+from app.appointments.schemas import AppointmentOut
 from app.core.clock import NowDep
 from app.core.db import SessionDep
 from app.core.errors import DomainError, Forbidden
@@ -175,6 +176,39 @@ async def record_outcome(
     """Seen or absent, the act and its surcharges, the wish for a médecin traitant."""
     return await outcomes_service.record_outcome(
         session=session, appointment_id=appointment_id, outcome_in=outcome_in, actor=user, ctx=ctx
+    )
+
+
+@api.post(
+    "/appointments/{appointment_id}/outcome/undo",
+    response_model=AppointmentOut,
+    responses={409: {"description": "Pas l'auteur de l'issue, ou plus le jour même"}},
+)
+async def undo_outcome(
+    appointment_id: int, session: SessionDep, user: CurrentUser, ctx: BookingContextDep
+) -> Any:
+    """Undo an outcome recorded today by the caller: the appointment is « booked » again."""
+    return await outcomes_service.undo_outcome(
+        session=session, appointment_id=appointment_id, actor=user, ctx=ctx
+    )
+
+
+#: The same undo for the secretariat, who records outcomes with /api/appointments/{id}/status.
+outcome_undo = APIRouter(prefix="/api/appointments", tags=["appointments"])
+
+
+@outcome_undo.post(
+    "/{appointment_id}/status/undo",
+    response_model=AppointmentOut,
+    dependencies=[require_roles(*STAFF, Role.practitioner)],
+    responses={409: {"description": "Pas l'auteur de l'issue, ou plus le jour même"}},
+)
+async def undo_status(
+    appointment_id: int, session: SessionDep, user: CurrentUser, ctx: BookingContextDep
+) -> Any:
+    """Undo an outcome recorded today by the caller (same rule as /api/me/…/outcome/undo)."""
+    return await outcomes_service.undo_outcome(
+        session=session, appointment_id=appointment_id, actor=user, ctx=ctx
     )
 
 
@@ -376,6 +410,7 @@ async def fhir_appointments(
 
 
 router.include_router(api)
+router.include_router(outcome_undo)
 router.include_router(ical)
 router.include_router(pages_router)
 router.include_router(fhir_router)

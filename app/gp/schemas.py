@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.appointments.models import AppointmentStatus, Origin
 from app.core.timeutil import ParisDatetime
+from app.patients.models import MedecinTraitantStatus
 from app.practitioners.models import PractitionerStatus, SessionKind
 from app.practitioners.schemas import AbsenceIn
 
@@ -64,6 +65,11 @@ class OutcomeIn(BaseModel):
         default=None, description="le patient souhaite de l'aide pour trouver un médecin traitant"
     )
     note: str | None = Field(default=None, max_length=500)
+    medecin_traitant_status: MedecinTraitantStatus | None = Field(
+        default=None,
+        description="réponse du patient à « avez-vous un médecin traitant ? » "
+        "(none : confirmé sans médecin traitant, il entre dans l'orientation)",
+    )
 
 
 class BillingOut(BaseModel):

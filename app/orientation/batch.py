@@ -21,6 +21,7 @@ from app.orientation.models import (
     Consent,
     OrientationBatch,
     OrientationCase,
+    Route,
 )
 from app.orientation.service import _refused_keys, _set_proposal, _transition, vulnerability
 from app.patients.models import Patient
@@ -62,7 +63,11 @@ async def propose_batch(
         await session.execute(
             select(OrientationCase, Patient)
             .join(Patient, Patient.id == OrientationCase.patient_id)
-            .where(OrientationCase.status.in_(WAITING_STATUSES))
+            .where(
+                OrientationCase.status.in_(WAITING_STATUSES),
+                # PASS/CCAS cases are followed by hand: no médecin traitant to propose yet.
+                OrientationCase.route == Route.medecin_traitant,
+            )
             .order_by(OrientationCase.id)
             .with_for_update(of=OrientationCase)
         )

@@ -15,7 +15,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.timeutil import PARIS
 from app.orientation.models import HOLDING_STATUSES, OrientationCase, TerritoryGP
 from app.orientation.schemas import TerritoryGPIn, TerritoryGPUpdate
-from app.practitioners.models import Practitioner, PractitionerStatus
+from app.practitioners.models import OWN_NAME_STATUSES, Practitioner
 
 
 def month_start(now: dt.datetime) -> dt.datetime:
@@ -46,7 +46,8 @@ class GPCapacity:
 async def available_gps(*, session: AsyncSession, now: dt.datetime) -> list[GPCapacity]:
     """Titulars and territory GPs accepting new patients, with room left this month.
 
-    Adjoints are never here: only a titular can be a médecin traitant.
+    Adjoints are never here (they practise under the titular's name); titulars and
+    collaborateurs libéraux (own name, ``OWN_NAME_STATUSES``) may be médecin traitant.
     """
     held_rows = (
         await session.execute(
@@ -67,7 +68,7 @@ async def available_gps(*, session: AsyncSession, now: dt.datetime) -> list[GPCa
     titulars = await session.scalars(
         select(Practitioner)
         .where(
-            Practitioner.status == PractitionerStatus.titular,
+            Practitioner.status.in_(OWN_NAME_STATUSES),
             Practitioner.active.is_(True),
             Practitioner.accepts_new_patients.is_(True),
         )

@@ -52,6 +52,7 @@ def _case_out(
         commune_insee=patient.commune_insee,
         language=patient.language,
         vulnerability=vulnerability(patient, now.astimezone(PARIS).date()),
+        route=case.route,
         status=case.status,
         status_label=STATUS_LABELS[case.status],
         consent=case.consent,

@@ -21,6 +21,16 @@ class CaseStatus(enum.StrEnum):
     closed = "closed"
 
 
+class Route(enum.StrEnum):
+    """Where a case is oriented. AME holders and people without coverage cannot declare a
+    médecin traitant the usual way (the AME gives no parcours de soins coordonnés, ameli
+    « L'aide médicale de l'État »): they go to the hospital's PASS (permanence d'accès aux
+    soins de santé, CSP art. L. 6111-1-1) or the CCAS, which open their rights first."""
+
+    medecin_traitant = "medecin_traitant"
+    pass_ccas = "pass_ccas"
+
+
 class Consent(enum.StrEnum):
     unknown = "unknown"  # entered automatically, not asked yet
     given = "given"  # agrees to be oriented and to have their contact passed to the GP
@@ -121,6 +131,10 @@ class OrientationCase(TimestampMixin, Base):
     entered_at: Mapped[dt.datetime] = mapped_column(index=True)
     # What brought the patient in ("appointment:42", "sweep", "manual").
     source: Mapped[str] = mapped_column(String(60), default="manual")
+    # A médecin traitant proposed by the batch, or the PASS/CCAS route (AME, no coverage).
+    route: Mapped[Route] = mapped_column(
+        Enum(Route, native_enum=False, length=20), default=Route.medecin_traitant
+    )
     consent: Mapped[Consent] = mapped_column(
         Enum(Consent, native_enum=False, length=10), default=Consent.unknown
     )

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.timeutil import ParisDatetime
 from app.core.validation import refuse_nulls
-from app.orientation.models import CaseStatus, CloseReason, Consent
+from app.orientation.models import CaseStatus, CloseReason, Consent, Route
 
 
 class TerritoryGPIn(BaseModel):
@@ -110,6 +110,8 @@ class CaseOut(BaseModel):
     commune_insee: str | None
     language: str
     vulnerability: list[str]
+    # medecin_traitant (the batch proposes a GP) or pass_ccas (AME / no coverage).
+    route: Route
     status: CaseStatus
     status_label: str
     consent: Consent

@@ -29,10 +29,11 @@ from app.orientation.models import (
     Consent,
     OrientationCase,
     OrientationEvent,
+    Route,
     TerritoryGP,
 )
 from app.patients.models import MedecinTraitantStatus, Patient
-from app.practitioners.models import Practitioner, PractitionerStatus
+from app.practitioners.models import OWN_NAME_STATUSES, Practitioner
 
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.to_orient: frozenset({CaseStatus.proposed, CaseStatus.closed}),
@@ -46,6 +47,8 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 VULNERABILITY_LABELS = {
     "ald": "ALD",
     "css": "CSS",
+    "ame": "AME (orientation PASS/CCAS)",
+    "no_coverage": "Sans couverture (orientation PASS/CCAS)",
     "age_70": "70 ans et plus",
     "disability": "Handicap",
     "isolation": "Isolement",
@@ -57,12 +60,17 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def vulnerability(patient: Patient, today: dt.date) -> list[str]:
-    """The vulnerability criteria a patient meets (ALD, CSS, 70+, disability, isolation)."""
+    """The vulnerability criteria a patient meets (ALD, CSS, AME, no coverage, 70+,
+    disability, isolation)."""
     flags = []
     if patient.ald:
         flags.append("ald")
     if patient.css:
         flags.append("css")
+    if patient.ame:
+        flags.append("ame")
+    if patient.no_coverage:
+        flags.append("no_coverage")
     if age_on(patient.birth_date, today) >= 70:
         flags.append("age_70")
     if patient.disability:
@@ -133,7 +141,9 @@ async def enter_patient(
     """Put a patient seen without médecin traitant on the orientation list (idempotent).
 
     Returns the case (new or existing), or None when the patient has a médecin traitant
-    or an unknown status.
+    or an unknown status: only a patient confirmed without one (status ``none``) enters;
+    the status is asked at the first contact (secretariat form, SAS page, GP outcome).
+    AME holders and patients without coverage enter on the PASS/CCAS route.
     """
     patient = await session.get(Patient, patient_id)
     if patient is None:
@@ -149,10 +159,12 @@ async def enter_patient(
         return existing
     if patient.medecin_traitant_status != MedecinTraitantStatus.none:
         return None
+    route = Route.pass_ccas if (patient.ame or patient.no_coverage) else Route.medecin_traitant
     case = OrientationCase(
         patient_id=patient_id,
         status=CaseStatus.to_orient,
         entered_at=now,
+        route=route,
         source=source[:60],
         consent=Consent.unknown,
         status_changed_at=now,
@@ -165,7 +177,8 @@ async def enter_patient(
         to=CaseStatus.to_orient,
         actor=actor,
         now=now,
-        note=f"Entrée dans la liste ({source})",
+        note=f"Entrée dans la liste ({source})"
+        + (" — orientation PASS/CCAS (AME ou sans couverture)" if route == Route.pass_ccas else ""),
         action="orientation_enter",
         initial=True,
     )
@@ -300,7 +313,7 @@ async def _gp_row(
         p = await session.get(Practitioner, practitioner_id)
         if p is None:
             raise NotFound(f"Médecin n°{practitioner_id} introuvable.")
-        if p.status != PractitionerStatus.titular:
+        if p.status not in OWN_NAME_STATUSES:
             raise Conflict(
                 "Un médecin adjoint ne peut pas être proposé comme médecin traitant.",
                 code="adjoint_not_medecin_traitant",

@@ -24,6 +24,26 @@ class MedecinTraitantStatus(enum.StrEnum):
     unknown = "unknown"
 
 
+class IdentityStatus(enum.StrEnum):
+    """Statut de l'identité (ANS, Référentiel national d'identitovigilance, RNIV 1, §3):
+    provisoire (declared, not checked), récupérée (INS returned by the INSi teleservice,
+    not checked against an ID document), validée (checked against a high-trust ID
+    document), qualifiée (both: the only status under which the INS may be used and
+    shared). Nothing here calls INSi: the fields are ready for it."""
+
+    provisoire = "provisoire"
+    recuperee = "recuperee"
+    validee = "validee"
+    qualifiee = "qualifiee"
+
+
+#: OIDs of the INS matricule's authority (ANS, Référentiel INS, annexe: 1.2.250.1.213.1.4.8
+#: for a NIR, .9 for a NIA, .10/.11 for the test NIR/NIA).
+INS_OIDS = frozenset(
+    {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
+)
+
+
 class Patient(TimestampMixin, Base):
     __tablename__ = "patients"
 
@@ -56,3 +76,19 @@ class Patient(TimestampMixin, Base):
     disability: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(10), default="fr")
     sms_consent: Mapped[bool] = mapped_column(default=False)
+    # No ordinary coverage: AME (aide médicale de l'État) or none at all. Neither can
+    # declare a médecin traitant the usual way (ameli: the AME gives no parcours de soins
+    # coordonnés): orientation sends them to the PASS of the hospital or the CCAS.
+    ame: Mapped[bool] = mapped_column(default=False)
+    no_coverage: Mapped[bool] = mapped_column(default=False)
+    # INS (identifiant national de santé, ANS Référentiel INS): matricule (NIR or NIA),
+    # the OID of its authority and the identity status; filled by hand until INSi is wired.
+    ins_matricule: Mapped[str | None] = mapped_column(String(15))
+    ins_oid: Mapped[str | None] = mapped_column(String(64))
+    identity_status: Mapped[IdentityStatus] = mapped_column(
+        Enum(IdentityStatus, native_enum=False, length=10), default=IdentityStatus.provisoire
+    )
+    # A duplicate merged into another record: kept for the audit trail, out of every list.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )

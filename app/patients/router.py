@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from app.accounts.dependencies import STAFF, CurrentUser, require_roles
 from app.core.db import SessionDep
 from app.patients import service as patients_service
-from app.patients.schemas import PatientIn, PatientOut, PatientUpdate
+from app.patients.schemas import MergeIn, PatientIn, PatientOut, PatientSummary, PatientUpdate
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -31,4 +31,33 @@ async def update_patient(
 ) -> Any:
     return await patients_service.update(
         session=session, patient_id=patient_id, patient_update=patient_update, actor=user
+    )
+
+
+@router.get(
+    "/{patient_id}/duplicates",
+    response_model=list[PatientSummary],
+    dependencies=[require_roles(*STAFF)],
+)
+async def patient_duplicates(patient_id: int, session: SessionDep, user: CurrentUser) -> Any:
+    """Probable duplicates of this record (same name and birth date, NIR, phone + birth date)."""
+    return await patients_service.duplicates_of(session=session, patient_id=patient_id, actor=user)
+
+
+@router.post(
+    "/{patient_id}/merge",
+    response_model=PatientOut,
+    dependencies=[require_roles(*STAFF)],
+    responses={409: {"description": "Fusion non confirmée, ou impossible (NIR différents)"}},
+)
+async def merge_patient(
+    patient_id: int, merge_in: MergeIn, session: SessionDep, user: CurrentUser
+) -> Any:
+    """Merge ``duplicate_id`` into this record (with ``confirm: true``); audited."""
+    return await patients_service.merge(
+        session=session,
+        kept_id=patient_id,
+        duplicate_id=merge_in.duplicate_id,
+        confirm=merge_in.confirm,
+        actor=user,
     )

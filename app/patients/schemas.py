@@ -8,7 +8,20 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.identifiers import normalise_nir, normalise_phone
 from app.core.validation import refuse_nulls
-from app.patients.models import MedecinTraitantStatus, Sex
+from app.patients.models import INS_OIDS, IdentityStatus, MedecinTraitantStatus, Sex
+
+
+def _check_oid(value: str | None) -> str | None:
+    if value and value.strip() not in INS_OIDS:
+        raise ValueError("OID inconnu : l'INS est émis sous 1.2.250.1.213.1.4.8 (NIR) ou .9 (NIA).")
+    return value.strip() if value else None
+
+
+def check_ins(status: IdentityStatus, matricule: str | None, oid: str | None) -> None:
+    """RNIV: an identity is récupérée or qualifiée only with the INS the teleservice gave
+    (matricule and OID); provisoire and validée need none."""
+    if status in (IdentityStatus.recuperee, IdentityStatus.qualifiee) and not (matricule and oid):
+        raise ValueError("Une identité récupérée ou qualifiée porte le matricule INS et son OID.")
 
 
 class PatientIn(BaseModel):
@@ -33,9 +46,24 @@ class PatientIn(BaseModel):
     disability: bool = False
     language: str = Field(default="fr", min_length=2, max_length=10)
     sms_consent: bool = False
+    ame: bool = False
+    no_coverage: bool = False
+    ins_matricule: str | None = Field(default=None, pattern=r"^[0-9][0-9AB0-9]{12}[0-9]{2}$")
+    ins_oid: str | None = None
+    identity_status: IdentityStatus = IdentityStatus.provisoire
     confirm_duplicate: bool = Field(
         default=False, description="Créer malgré un doublon probable signalé auparavant"
     )
+
+    @field_validator("ins_oid")
+    @classmethod
+    def _ins_oid(cls, value: str | None) -> str | None:
+        return _check_oid(value)
+
+    @model_validator(mode="after")
+    def _ins(self) -> PatientIn:
+        check_ins(self.identity_status, self.ins_matricule, self.ins_oid)
+        return self
 
     @field_validator("birth_date")
     @classmethod
@@ -103,6 +131,16 @@ class PatientUpdate(BaseModel):
     disability: bool | None = None
     language: str | None = Field(default=None, min_length=2, max_length=10)
     sms_consent: bool | None = None
+    ame: bool | None = None
+    no_coverage: bool | None = None
+    ins_matricule: str | None = Field(default=None, pattern=r"^[0-9][0-9AB0-9]{12}[0-9]{2}$")
+    ins_oid: str | None = None
+    identity_status: IdentityStatus | None = None
+
+    @field_validator("ins_oid")
+    @classmethod
+    def _ins_oid(cls, value: str | None) -> str | None:
+        return _check_oid(value)
 
     @field_validator("phone")
     @classmethod
@@ -145,6 +183,11 @@ class PatientOut(BaseModel):
     disability: bool
     language: str
     sms_consent: bool
+    ame: bool
+    no_coverage: bool
+    ins_matricule: str | None
+    ins_oid: str | None
+    identity_status: IdentityStatus
 
 
 class PatientSummary(BaseModel):
@@ -156,3 +199,12 @@ class PatientSummary(BaseModel):
     birth_date: dt.date
     phone: str | None
     commune: str | None
+
+
+class MergeIn(BaseModel):
+    """Merge ``duplicate_id`` into the record of the URL, once ``confirm`` is true."""
+
+    duplicate_id: int = Field(ge=1, le=2_147_483_647)
+    confirm: bool = Field(
+        default=False, description="Confirmer la fusion (sinon : 409 avec les deux dossiers)"
+    )

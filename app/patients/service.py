@@ -6,16 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
-from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.identifiers import fold, normalise_phone
-from app.patients.models import Patient
-from app.patients.schemas import PatientIn, PatientUpdate
+from app.patients.models import MedecinTraitantStatus, Patient
+from app.patients.schemas import PatientIn, PatientOut, PatientUpdate, check_ins
 from app.territory import service as territory
 
 
@@ -31,12 +32,29 @@ class SeenBy(Protocol):
     ) -> bool: ...
 
 
+class BookedBy(Protocol):
+    """ "Does this regulator hold a live booking for this patient?" (appointments, above us).
+
+    The API passes ``app.appointments.queries.regulator_booked``.
+    """
+
+    async def __call__(self, *, session: AsyncSession, user_id: int, patient_id: int) -> bool: ...
+
+
 def search_key(family_name: str, given_name: str) -> str:
     return f"{fold(family_name)}|{fold(given_name)}"
 
 
-async def find_duplicates(*, session: AsyncSession, patient_in: PatientIn) -> Sequence[Patient]:
-    """Probable duplicates: same folded name and birth date, same NIR, or phone + birth date."""
+async def find_duplicates(
+    *,
+    session: AsyncSession,
+    patient_in: PatientIn | Patient,
+    exclude_id: int | None = None,
+) -> Sequence[Patient]:
+    """Probable duplicates: same folded name and birth date, same NIR, or phone + birth date.
+
+    Merged records are out of it (they live on in the record they were merged into).
+    """
     clauses: list[ColumnElement[bool]] = [
         (Patient.search_name == search_key(patient_in.family_name, patient_in.given_name))
         & (Patient.birth_date == patient_in.birth_date)
@@ -47,24 +65,20 @@ async def find_duplicates(*, session: AsyncSession, patient_in: PatientIn) -> Se
         clauses.append(
             (Patient.phone == patient_in.phone) & (Patient.birth_date == patient_in.birth_date)
         )
-    return (await session.scalars(select(Patient).where(or_(*clauses)).order_by(Patient.id))).all()
+    stmt = select(Patient).where(or_(*clauses), Patient.merged_into_id.is_(None))
+    if exclude_id is not None:
+        stmt = stmt.where(Patient.id != exclude_id)
+    return (await session.scalars(stmt.order_by(Patient.id))).all()
 
 
 async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -> Patient:
+    if actor.role == Role.regulator:
+        # The SAS keeps its own record: a regulator's booking always makes a new file,
+        # never reuses (nor reveals) an existing one — twins on a parent's phone stay two
+        # people, and a regulator never reads a file someone else filled. The secretariat
+        # sees the probable duplicates and merges them (``merge``), with a confirmation.
+        return await _insert(session=session, patient_in=patient_in, actor=actor)
     duplicates = await find_duplicates(session=session, patient_in=patient_in)
-    if actor.role == Role.regulator and duplicates:
-        # The regulator books with the minimal identity the SAS gives: reuse the record
-        # without revealing it, so that the patient's history stays in one file.
-        patient = duplicates[0]
-        await audit_service.record(
-            session=session,
-            actor=actor,
-            action="match",
-            entity_type="patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-        )
-        return patient
     if patient_in.nir and any(p.nir == patient_in.nir for p in duplicates):
         same_nir = [p for p in duplicates if p.nir == patient_in.nir]
         raise Conflict(
@@ -78,6 +92,10 @@ async def create(*, session: AsyncSession, patient_in: PatientIn, actor: User) -
             "(ou le même téléphone) existe déjà. Vérifiez, ou confirmez la création.",
             duplicates=_candidates(duplicates),
         )
+    return await _insert(session=session, patient_in=patient_in, actor=actor)
+
+
+async def _insert(*, session: AsyncSession, patient_in: PatientIn, actor: User) -> Patient:
     data = patient_in.model_dump(exclude={"confirm_duplicate"})
     _fill_coordinates(data, await territory.communes(session))
     patient = Patient(**data, search_name=search_key(patient_in.family_name, patient_in.given_name))
@@ -120,7 +138,12 @@ def _fill_coordinates(data: dict, communes: territory.Communes) -> None:
 
 
 async def _may_read(
-    *, session: AsyncSession, actor: User, patient: Patient, seen_by: SeenBy | None
+    *,
+    session: AsyncSession,
+    actor: User,
+    patient: Patient,
+    seen_by: SeenBy | None,
+    booked_by: BookedBy | None = None,
 ) -> bool:
     if actor.role in (Role.secretary, Role.coordinator, Role.admin):
         return True
@@ -130,15 +153,25 @@ async def _may_read(
             session=session, practitioner_id=actor.practitioner_id, patient_id=patient.id
         )
     if actor.role == Role.regulator:
-        # A SAS regulator sees the patients they referred themselves, nobody else.
-        referred = await session.scalar(
+        # A SAS regulator reads back only the records they created themselves (``create``
+        # always makes a new one for them), not once merged into the CPTS's record, and
+        # through the API only while a booking of theirs for the patient is live (not
+        # after they cancel it): what they see is what they entered, never a file found
+        # by identity matching (and ``shown_to`` hides what others added to it).
+        if patient.merged_into_id is not None:
+            return False
+        if booked_by is not None and not await booked_by(
+            session=session, user_id=actor.id, patient_id=patient.id
+        ):
+            return False
+        created = await session.scalar(
             select(AuditEvent.id).where(
                 AuditEvent.patient_id == patient.id,
                 AuditEvent.user_id == actor.id,
-                AuditEvent.action.in_(("create", "match")),
+                AuditEvent.action == "create",
             )
         )
-        return referred is not None
+        return created is not None
     return False
 
 
@@ -149,13 +182,18 @@ async def get(
     actor: User,
     purpose: str = "read",
     seen_by: SeenBy | None = None,
+    booked_by: BookedBy | None = None,
 ) -> Patient:
-    """Load a patient for someone allowed to see them, and trace the access."""
+    """Load a patient for someone allowed to see them, and trace the access.
+
+    A record the caller may not read answers exactly like a missing one (404, same
+    message): the answer never tells whether an id exists.
+    """
     patient = await session.get(Patient, patient_id)
-    if patient is None:
+    if patient is None or not await _may_read(
+        session=session, actor=actor, patient=patient, seen_by=seen_by, booked_by=booked_by
+    ):
         raise NotFound(f"Patient n°{patient_id} introuvable.")
-    if not await _may_read(session=session, actor=actor, patient=patient, seen_by=seen_by):
-        raise Forbidden("Vous n'avez pas accès au dossier de ce patient.")
     await audit_service.record(
         session=session,
         actor=actor,
@@ -167,6 +205,26 @@ async def get(
     return patient
 
 
+#: What a SAS regulator enters on the SAS page, hence all they read back of a record.
+_REGULATOR_FIELDS = frozenset(
+    {"id", "family_name", "given_name", "birth_date", "sex", "phone", "medecin_traitant_status"}
+)
+
+
+def shown_to(actor: User, patient: Patient) -> PatientOut:
+    """The record as this reader may see it: a regulator gets the minimal identity they
+    entered, never the NIR, address or anything the CPTS added since."""
+    out = PatientOut.model_validate(patient)
+    if actor.role != Role.regulator:
+        return out
+    hidden = {
+        name: (False if isinstance(getattr(out, name), bool) else None)
+        for name in PatientOut.model_fields
+        if name not in _REGULATOR_FIELDS and name not in ("language", "identity_status")
+    }
+    return out.model_copy(update=hidden)
+
+
 async def update(
     *, session: AsyncSession, patient_id: int, patient_update: PatientUpdate, actor: User
 ) -> Patient:
@@ -174,6 +232,10 @@ async def update(
     changes = patient_update.model_dump(exclude_unset=True)
     for key, value in changes.items():
         setattr(patient, key, value)
+    try:
+        check_ins(patient.identity_status, patient.ins_matricule, patient.ins_oid)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="identity_status") from exc
     await session.flush()
     await audit_service.record(
         session=session,
@@ -185,6 +247,36 @@ async def update(
         detail={"fields": sorted(changes)},
     )
     return patient
+
+
+async def confirm_medecin_traitant_status(
+    *,
+    session: AsyncSession,
+    patient: Patient,
+    status: MedecinTraitantStatus,
+    actor: User | None,
+    source: str,
+) -> bool:
+    """Record the answer to « avez-vous un médecin traitant ? » asked at a contact.
+
+    An ``unknown`` status is never written over a known one (an answer is needed to change
+    it); returns whether the record changed. Audited with where the answer was given.
+    """
+    if status == MedecinTraitantStatus.unknown or status == patient.medecin_traitant_status:
+        return False
+    previous = patient.medecin_traitant_status
+    patient.medecin_traitant_status = status
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="medecin_traitant_status",
+        entity_type="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        detail={"from": str(previous), "to": str(status), "source": source},
+    )
+    return True
 
 
 async def search(
@@ -202,7 +294,7 @@ async def search(
         raise InvalidInput(
             "Recherchez par nom et date de naissance, ou par numéro de téléphone.", field="name"
         )
-    stmt = select(Patient)
+    stmt = select(Patient).where(Patient.merged_into_id.is_(None))
     if phone:
         try:
             stmt = stmt.where(Patient.phone == normalise_phone(phone))
@@ -230,3 +322,129 @@ async def search(
             patient_id=patient.id,
         )
     return allowed
+
+
+# --- duplicates and merging (the secretariat) ----------------------------------------------
+
+
+async def duplicates_of(
+    *, session: AsyncSession, patient_id: int, actor: User
+) -> Sequence[Patient]:
+    """The probable duplicates of a record (name + birth date, NIR, phone + birth date)."""
+    patient = await get(session=session, patient_id=patient_id, actor=actor, purpose="duplicates")
+    return await find_duplicates(session=session, patient_in=patient, exclude_id=patient.id)
+
+
+#: Identity and contact fields a merge copies from the duplicate when the kept record
+#: lacks them (the kept record's own values always win).
+_FILLED_ON_MERGE = (
+    "nir",
+    "phone",
+    "address",
+    "postal_code",
+    "commune",
+    "commune_insee",
+    "latitude",
+    "longitude",
+    "medecin_traitant_name",
+    "medecin_traitant_id",
+    "ins_matricule",
+    "ins_oid",
+)
+
+
+async def merge(
+    *, session: AsyncSession, kept_id: int, duplicate_id: int, confirm: bool, actor: User
+) -> Patient:
+    """Merge a duplicate into the kept record, once the secretariat has confirmed it.
+
+    Everything attached to the duplicate (requests, appointments, messages, orientation)
+    moves to the kept record; the duplicate stays, marked ``merged_into_id``, so the audit
+    trail still reads; the merge itself is audited on both records.
+    """
+    if kept_id == duplicate_id:
+        raise InvalidInput("Choisissez deux dossiers différents.", field="duplicate_id")
+    kept = await get(session=session, patient_id=kept_id, actor=actor, purpose="read_merge")
+    duplicate = await get(
+        session=session, patient_id=duplicate_id, actor=actor, purpose="read_merge"
+    )
+    if kept.merged_into_id is not None or duplicate.merged_into_id is not None:
+        raise Conflict("L'un de ces dossiers a déjà été fusionné dans un autre.")
+    if kept.nir and duplicate.nir and kept.nir != duplicate.nir:
+        raise Conflict(
+            "Ces deux dossiers portent des NIR différents : ce sont deux personnes, "
+            "ils ne peuvent pas être fusionnés.",
+            field="duplicate_id",
+        )
+    if not confirm:
+        raise Conflict(
+            "Confirmez la fusion : le second dossier sera rattaché au premier "
+            "(demandes, rendez-vous et messages déplacés).",
+            code="merge_unconfirmed",
+            duplicates=_candidates([kept, duplicate]),
+        )
+    moved = await _move_rows(session=session, from_id=duplicate.id, to_id=kept.id)
+    filled = []
+    nir = duplicate.nir
+    if nir and not kept.nir:
+        duplicate.nir = None  # NIR is unique: free it before the kept record takes it
+        await session.flush()
+    for field in _FILLED_ON_MERGE:
+        value = nir if field == "nir" else getattr(duplicate, field)
+        if getattr(kept, field) is None and value is not None:
+            setattr(kept, field, value)
+            filled.append(field)
+    for flag in ("ald", "css", "ame", "no_coverage", "reduced_mobility", "isolation", "disability"):
+        if getattr(duplicate, flag) and not getattr(kept, flag):
+            setattr(kept, flag, True)
+            filled.append(flag)
+    if kept.medecin_traitant_status == "unknown" and duplicate.medecin_traitant_status != "unknown":
+        kept.medecin_traitant_status = duplicate.medecin_traitant_status
+        filled.append("medecin_traitant_status")
+    duplicate.merged_into_id = kept.id
+    await session.flush()
+    for subject, detail in (
+        (kept, {"merged": duplicate.id, "moved": moved, "filled": filled}),
+        (duplicate, {"merged_into": kept.id}),
+    ):
+        await audit_service.record(
+            session=session,
+            actor=actor,
+            action="merge",
+            entity_type="patient",
+            entity_id=subject.id,
+            patient_id=subject.id,
+            detail=detail,
+        )
+    return kept
+
+
+async def _move_rows(*, session: AsyncSession, from_id: int, to_id: int) -> dict[str, int]:
+    """Point every row that references the duplicate at the kept record.
+
+    Read from the schema (the tables above this layer are not imported here): each foreign
+    key to ``patients.id`` except the audit trail (history stays where it happened) and
+    the patients' own merge link. A one-per-patient row (unique key) moves only if the
+    kept record has none.
+    """
+    moved: dict[str, int] = {}
+    for table in Patient.metadata.sorted_tables:
+        if table.name in ("patients", "audit_events"):
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name != "patients":
+                continue
+            column = fk.parent
+            if column.unique:
+                taken = await session.scalar(
+                    select(func.count()).select_from(table).where(column == to_id)
+                )
+                if taken:
+                    continue
+            result = await session.execute(
+                sql_update(table).where(column == from_id).values({column.name: to_id})
+            )
+            count = getattr(result, "rowcount", 0) or 0
+            if count:
+                moved[table.name] = count
+    return moved

@@ -12,8 +12,27 @@ from app.core.db import Base, TimestampMixin
 
 
 class PractitionerStatus(enum.StrEnum):
+    """How a GP practises, which decides in whose name they bill and whom they may follow.
+
+    - ``titular``: installed, bills in their own name, may be médecin traitant.
+    - ``adjoint``: a student or young doctor authorised by the Ordre to assist a titular
+      (code de la santé publique, art. L. 4131-2 and R. 4127-88); works only alongside
+      the titular, and the acts are billed under the titular's name.
+    - ``collaborateur``: collaborateur libéral (loi n° 2005-882 du 2 août 2005, art. 18;
+      code de déontologie, CSP art. R. 4127-87): practises in their own name, bills under
+      their own RPPS/AM number and may be declared médecin traitant (ameli, « Le médecin
+      traitant »: any médecin, whatever their mode of practice). Not paired with a
+      titular: the contract with the colleague is private and sets no co-duty rule.
+    """
+
     titular = "titular"
     adjoint = "adjoint"
+    collaborateur = "collaborateur"
+
+
+#: The statuses that practise in their own name: they bill under their own number, may be
+#: médecin traitant (proposed in orientation) and need no titular on duty.
+OWN_NAME_STATUSES = frozenset({PractitionerStatus.titular, PractitionerStatus.collaborateur})
 
 
 class SessionKind(enum.StrEnum):
@@ -30,7 +49,7 @@ class Practitioner(TimestampMixin, Base):
     given_name: Mapped[str] = mapped_column(String(100))
     rpps: Mapped[str] = mapped_column(String(11), unique=True)
     status: Mapped[PractitionerStatus] = mapped_column(
-        Enum(PractitionerStatus, native_enum=False, length=10)
+        Enum(PractitionerStatus, native_enum=False, length=16)
     )
     titular_id: Mapped[int | None] = mapped_column(
         ForeignKey("practitioners.id", ondelete="RESTRICT"), index=True

@@ -23,6 +23,7 @@ from app.core.db import SessionDep
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.core.handlers import french_message
 from app.core.timeutil import PARIS
+from app.patients.models import MedecinTraitantStatus
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
 from app.sas import service as sas_service
@@ -173,6 +174,7 @@ async def book(
     birth_date: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    medecin_traitant_status: Annotated[str, Form()] = "unknown",
 ) -> Any:
     """Book the chosen slot for the patient the SAS describes; refused outside origin=sas."""
     form = {
@@ -182,6 +184,7 @@ async def book(
         "birth_date": birth_date,
         "phone": phone,
         "reason": reason,
+        "medecin_traitant_status": medecin_traitant_status,
     }
     if not from_sas(request):
         # Checked first, and again in the service: no SAS session, no booking right.
@@ -210,6 +213,7 @@ async def book(
                     birth_date=born,
                     phone=phone.strip() or None,
                     reason=reason.strip() or "Adressé par le SAS",
+                    medecin_traitant_status=_medecin_traitant_status(medecin_traitant_status),
                 ),
                 ctx=ctx,
             )
@@ -260,3 +264,14 @@ async def booked(
             "local_start": appointment.start_at.astimezone(PARIS),
         },
     )
+
+
+def _medecin_traitant_status(value: str) -> MedecinTraitantStatus:
+    """The SAS page's answer to « a-t-il un médecin traitant ? » (unknown when not asked)."""
+    try:
+        return MedecinTraitantStatus(value.strip() or "unknown")
+    except ValueError:
+        raise InvalidInput(
+            "Médecin traitant : répondez oui, non ou ne sait pas.",
+            field="medecin_traitant_status",
+        ) from None

@@ -196,6 +196,8 @@ class SasPatient:
     phone: str | None = None
     # The regulator's medical decision; by default the tightest one the chosen slot meets.
     urgency: Urgency | None = None
+    # Asked by the regulator (« a-t-il un médecin traitant ? »); unknown when not asked.
+    medecin_traitant_status: MedecinTraitantStatus = MedecinTraitantStatus.unknown
 
 
 async def book_for_regulator(
@@ -226,7 +228,7 @@ async def book_for_regulator(
             given_name=patient.given_name,
             birth_date=patient.birth_date,
             phone=patient.phone or None,
-            medecin_traitant_status=MedecinTraitantStatus.unknown,
+            medecin_traitant_status=patient.medecin_traitant_status,
         ),
         actor=actor,
     )

@@ -15,7 +15,7 @@ from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.timeutil import PARIS, at, day_bounds
 from app.practitioners import service as practitioners_service
-from app.practitioners.models import PractitionerStatus
+from app.practitioners.models import OWN_NAME_STATUSES
 from app.practitioners.schemas import AbsenceIn, SessionIn, SessionTemplateIn
 from app.ui.layout import CoordinatorUser, render, today
 from app.web import forms
@@ -74,7 +74,7 @@ async def _page(
         user,
         {
             "day": day,
-            "titulars": [p for p in practitioners if p.status == PractitionerStatus.titular],
+            "titulars": [p for p in practitioners if p.status in OWN_NAME_STATUSES],
             "adjoints_of": {
                 p.id: [a for a in practitioners if a.titular_id == p.id] for p in practitioners
             },

@@ -76,15 +76,16 @@ async def test_roles_are_enforced(client, world, db):
         "/api/requests", json={"patient_id": patient.id, "reason": "x"}, headers=world.gp
     )
     assert response.status_code == 403
-    # A GP reads only the patients they have seen.
-    assert (await client.get(f"/api/patients/{patient.id}", headers=world.gp)).status_code == 403
+    # A GP reads only the patients they have seen; a record they may not read answers like
+    # a missing one (404), so ids cannot be enumerated.
+    assert (await client.get(f"/api/patients/{patient.id}", headers=world.gp)).status_code == 404
     assert (
         await client.get(f"/api/patients/{patient.id}", headers=world.secretary)
     ).status_code == 200
     # The regulator sees no patient they did not refer.
     assert (
         await client.get(f"/api/patients/{patient.id}", headers=world.regulator)
-    ).status_code == 403
+    ).status_code == 404
 
 
 async def test_gp_reads_only_own_agenda(client, world, db):
@@ -133,6 +134,38 @@ async def test_gp_cannot_touch_another_gps_appointment(client, world, db):
     assert response.status_code == 403
     # The GP who holds it now reads the patient (seen by them).
     assert (await client.get(f"/api/patients/{patient.id}", headers=world.gp)).status_code == 200
+
+
+async def test_a_gp_stops_reading_the_patient_once_the_only_appointment_is_cancelled(
+    client, world, db
+):
+    """Issue 20 finding 7: a cancelled appointment no longer opens the file, and an id the
+    caller may not read answers exactly like a missing one."""
+    patient = await make_patient(db)
+    response = await client.post(
+        "/api/requests", json={"patient_id": patient.id, "reason": "x"}, headers=world.secretary
+    )
+    response = await client.post(
+        "/api/appointments",
+        json={
+            "request_id": response.json()["request"]["id"],
+            "practitioner_id": world.titular.id,
+            "start_at": at(world.today, dt.time(14), PARIS).isoformat(),
+        },
+        headers=world.secretary,
+    )
+    appointment_id = response.json()["id"]
+    url = f"/api/patients/{patient.id}"
+    assert (await client.get(url, headers=world.gp)).status_code == 200
+    cancelled = await client.post(
+        f"/api/appointments/{appointment_id}/cancel", json={}, headers=world.secretary
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    hidden = await client.get(url, headers=world.gp)
+    missing = await client.get("/api/patients/987654", headers=world.gp)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["message"] == f"Patient n°{patient.id} introuvable."
+    assert missing.json()["message"] == "Patient n°987654 introuvable."
 
 
 async def test_demo_accounts_only_open_in_demo_mode(client, db, app):

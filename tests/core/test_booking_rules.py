@@ -226,7 +226,7 @@ async def test_booking_outside_any_session_refused(client, world, db):
     assert response.status_code == 409
 
 
-async def test_reschedule_and_outcome(client, world, db):
+async def test_reschedule_and_outcome(client, world, db, clock):
     rid = await _request(client, world, db)
     response = await _book(
         client, world.secretary, rid, world.titular.id, at(world.today, dt.time(14), PARIS)
@@ -241,6 +241,7 @@ async def test_reschedule_and_outcome(client, world, db):
     assert dt.datetime.fromisoformat(response.json()["start_at"]) == at(
         world.today, dt.time(18), PARIS
     )
+    clock.set(at(world.today, dt.time(18, 5), PARIS))  # « vu » from the start
     response = await client.post(
         f"/api/appointments/{appointment_id}/status", json={"status": "fulfilled"}, headers=world.gp
     )

@@ -35,6 +35,7 @@ ROOT = {
     "PDSA_NIGHT_END": "07:00",
     "PDSA_SATURDAY_FROM": "13:00",
     "PDSA_HOLIDAYS_SUBDIVISION": "57",
+    "NOSHOW_GRACE_MINUTES": "20",
     "DB_POOL_SIZE": "4",
     "ARGON2_TIME_COST": "2",
     "ARGON2_MEMORY_KIB": "2048",
@@ -264,3 +265,21 @@ def test_a_dotenv_file_fills_the_sections_too(tmp_path, monkeypatch: pytest.Monk
     assert settings.sas.sas_base_url == "http://sas"
     monkeypatch.setenv("ROUNDS_TIME_LIMIT_S", "4.5")  # the environment wins over the file
     assert Settings(_env_file=env).rounds.rounds_time_limit_s == 4.5  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("spelling", ["Production", "PRODUCTION", " production "])
+def test_environment_is_read_whatever_its_case(monkeypatch: pytest.MonkeyPatch, spelling: str):
+    """Issue 20 finding 7: `ENVIRONMENT=Production` used to start with the default key."""
+    monkeypatch.setenv("ENVIRONMENT", spelling)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db:5432/pr")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-for-this-test")
+    assert Settings(_env_file=None).environment == "production"  # type: ignore[call-arg]
+
+
+def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    with pytest.raises(ValueError, match="ENVIRONMENT vaut development ou production"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

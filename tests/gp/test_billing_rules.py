@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.appointments import billing
 from app.appointments.models import Appointment, BillingSetting
 from app.appointments.video import RoomOnBase, from_base_url
+from app.core.clock import FixedClock
 from app.gp.models import VisitOutcome
 from app.messaging.models import SmsKind, SmsMessage
 from telephony.gsm import is_gsm7
@@ -46,7 +47,24 @@ async def _request(client, world, db, *, referred: bool = False, **patient) -> i
     return response.json()["request"]["id"]
 
 
+_CLOCK: dict[str, FixedClock] = {}
+
+
+@pytest.fixture(autouse=True)
+def _keep_clock(clock: FixedClock) -> None:
+    _CLOCK["now"] = clock
+
+
 async def _outcome(client, headers, appointment_id, **body):
+    # Outcomes are recorded after the care (app/appointments/timing.py): move past its start.
+    clock = _CLOCK["now"]
+    start = dt.datetime.fromisoformat(
+        (await client.get(f"/api/appointments/{appointment_id}", headers=headers)).json()[
+            "start_at"
+        ]
+    )
+    if clock() < start + dt.timedelta(minutes=20):
+        clock.set(start + dt.timedelta(minutes=20))
     return await client.post(
         f"/api/me/appointments/{appointment_id}/outcome",
         json={"status": "fulfilled", **body},
@@ -298,6 +316,7 @@ async def test_the_gp_records_a_call_without_video_from_the_day_page(client, wor
     token = await login_as(client, "dr.martin")
     page = await client.get("/medecin")
     assert "Appel sans vidéo" in page.text
+    _CLOCK["now"].set(local(world.today, 14, 10))  # recorded after the start
     response = await client.post(
         f"/medecin/rendez-vous/{booked['id']}/issue",
         data={"csrf_token": token, "status": "fulfilled", "without_video": "true"},

@@ -45,11 +45,12 @@ async def _outcome(client, headers, appointment_id, **body):
 
 
 async def test_a_secretariat_teleconsultation_without_medecin_traitant_bills_tcg_alone(
-    client, world, db
+    client, world, db, clock
 ):
     """Patient sans médecin traitant, téléconsultation lundi 14:00 → TCG 25 €, ni MCG ni SNP."""
     _p, request_id = await new_request(client, world, db)
     appointment = await book(client, world, request_id, world.titular.id, local(world.today, 14))
+    clock.set(local(world.today, 14, 5))  # outcomes are recorded after the start
     response = await _outcome(client, world.gp, appointment["id"])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -63,6 +64,7 @@ async def test_a_secretariat_teleconsultation_without_medecin_traitant_bills_tcg
     # Asking for a surcharge that does not apply is refused with the reason.
     _p, other = await new_request(client, world, db)
     second = await book(client, world, other, world.titular.id, local(world.today, 14, 15))
+    clock.set(local(world.today, 14, 20))
     response = await _outcome(client, world.gp, second["id"], surcharges=["SNP"])
     assert response.status_code == 409
     assert "SNP" in response.json()["message"] and "régulateur" in response.json()["message"]
@@ -77,18 +79,20 @@ async def test_a_secretariat_teleconsultation_without_medecin_traitant_bills_tcg
     assert response.status_code == 409
 
 
-async def test_a_home_visit_bills_vg_with_md_and_a_noshow_bills_nothing(client, world, db):
+async def test_a_home_visit_bills_vg_with_md_and_a_noshow_bills_nothing(client, world, db, clock):
     """Patient sans médecin traitant, visite lundi 10:00 → VG+MD 40 €, pas de MCG."""
     _p, r1 = await new_request(client, world, db)
     visit = await book(
         client, world, r1, world.titular.id, local(world.today, 10), kind="home_visit"
     )
+    clock.set(local(world.today, 10, 30))
     response = await _outcome(client, world.gp, visit["id"])
     assert response.json()["billing"]["act_code"] == "VG"
     assert response.json()["billing"]["surcharges"] == ["MD"]
     assert response.json()["billing"]["total"] == "40.00"
     _p, r2 = await new_request(client, world, db)
     missed = await book(client, world, r2, world.titular.id, local(world.today, 15))
+    clock.set(local(world.today, 15, 15))  # absent: from the start + 15 min of grace
     response = await _outcome(client, world.gp, missed["id"], status="noshow")
     assert response.status_code == 200
     assert response.json()["billing"]["act_code"] is None
@@ -146,9 +150,10 @@ async def test_a_sas_referral_bills_snp_within_the_weekly_ceiling_and_tells_the_
     assert [r.surcharges for r in rows] == [["SNP"], [], []]
 
 
-async def test_an_adjoints_act_is_billed_under_the_titular(client, world, db):
+async def test_an_adjoints_act_is_billed_under_the_titular(client, world, db, clock):
     _p, request_id = await new_request(client, world, db)
     appointment = await book(client, world, request_id, world.adjoint.id, local(world.today, 14))
+    clock.set(local(world.today, 14, 10))
     response = await _outcome(client, world.adjoint_gp, appointment["id"])
     assert response.status_code == 200, response.text
     billing = response.json()["billing"]
@@ -162,13 +167,15 @@ async def test_an_adjoints_act_is_billed_under_the_titular(client, world, db):
     # Another GP cannot record it.
     _p, other = await new_request(client, world, db)
     theirs = await book(client, world, other, world.titular.id, local(world.today, 14, 30))
+    clock.set(local(world.today, 14, 40))
     response = await _outcome(client, world.other_gp, theirs["id"])
     assert response.status_code == 403
 
 
-async def test_a_patient_who_wants_a_medecin_traitant_enters_orientation(client, world, db):
+async def test_a_patient_who_wants_a_medecin_traitant_enters_orientation(client, world, db, clock):
     _p, request_id = await new_request(client, world, db)
     appointment = await book(client, world, request_id, world.titular.id, local(world.today, 14))
+    clock.set(local(world.today, 14, 20))
     response = await _outcome(client, world.gp, appointment["id"], wants_medecin_traitant_help=True)
     assert response.status_code == 200, response.text
     assert response.json()["wants_medecin_traitant_help"] is True

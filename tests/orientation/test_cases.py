@@ -347,7 +347,7 @@ async def test_the_periodic_sweep_enters_patients_seen(app, client, db, world, c
     assert entered == clock() and entered.astimezone(PARIS).hour == 8
 
 
-async def test_recording_a_fulfilled_outcome_enters_the_patient(client, db, world):
+async def test_recording_a_fulfilled_outcome_enters_the_patient(client, db, world, clock):
     """Through the API: the GP records "fulfilled" and the patient is on the list at once."""
     from app.core.timeutil import at
 
@@ -367,6 +367,7 @@ async def test_recording_a_fulfilled_outcome_enters_the_patient(client, db, worl
     assert response.status_code == 201, response.text
     cases = (await client.get("/api/orientation/cases", headers=world.secretary)).json()
     assert cases == []  # booked is not seen
+    clock.set(at(world.today, dt.time(14, 10), PARIS))  # « vu » from the start
     response = await client.post(
         f"/api/appointments/{response.json()['id']}/status",
         json={"status": "fulfilled"},

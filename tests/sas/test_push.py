@@ -220,6 +220,7 @@ async def test_secretariat_bookings_are_not_pushed(app, db, clock, fake_sas):
 async def test_outcome_is_pushed_with_the_same_identifier(app, db, clock, fake_sas):
     today, gp, user = await _arrange(db, clock)
     appointment_id = await book_as_regulator(app, user.id, gp.id, local(today, 15))
+    clock.set(local(today, 15, 10))  # the outcome comes after the start
     async with app.state.sessionmaker() as session, session.begin():
         secretary = await session.scalar(select(User).where(User.role == Role.secretary))
         await appointments_service.set_outcome(

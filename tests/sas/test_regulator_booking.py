@@ -16,7 +16,7 @@ from app.outbox.models import OutboxMessage
 from app.patients.models import Patient
 from app.requests.models import CareRequest, Channel
 from app.sas import service as sas_service
-from tests.factories import make_patient, token
+from tests.factories import token
 from tests.sas.world import (
     REGULATOR_IDNPS,
     book_as_regulator,
@@ -173,24 +173,6 @@ async def test_a_revoked_regulator_can_no_longer_book(app, client, db, clock, fh
                 ctx=context(app),
             )
         await session.rollback()
-
-
-async def test_regulator_reuses_the_matching_patient_record(app, db, clock):
-    today = clock().astimezone(PARIS).date()
-    gp = await sas_gp(db, today)
-    user = await regulator(db)
-    known = await make_patient(db, family_name="Lemoine", given_name="Rose")
-    appointment_id = await book_as_regulator(
-        app,
-        user.id,
-        gp.id,
-        local(today, 15),
-        family_name="LEMOINE",
-        given_name="rose",
-        birth_date=known.birth_date,
-    )
-    appointment = await db.get(Appointment, appointment_id)
-    assert appointment.patient_id == known.id
 
 
 async def test_a_taken_slot_is_reported_on_the_page(client, db, clock, app):

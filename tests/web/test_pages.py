@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -266,7 +267,7 @@ def test_a_round_map_draws_the_practice_and_each_stop_in_order():
     assert len(points) == 4 and points[0] == points[-1]  # back to the practice
 
 
-async def test_the_patient_page_shows_the_orientation_status_once_seen(client, db, world):
+async def test_the_patient_page_shows_the_orientation_status_once_seen(client, db, world, clock):
     token = await login_as(client, "secretaire")
     patient = await make_patient(db, medecin_traitant_status="none")
     created = await client.post(
@@ -284,6 +285,7 @@ async def test_the_patient_page_shows_the_orientation_status_once_seen(client, d
         created.headers["location"] + "/reserver", data={**fields, "csrf_token": token}
     )
     appointment = (await db.scalars(select(Appointment))).one()
+    clock.set(appointment.start_at + dt.timedelta(minutes=5))  # « vu » from the start
     seen = await client.post(
         f"/api/appointments/{appointment.id}/status",
         json={"status": "fulfilled"},
