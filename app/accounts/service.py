@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import sessions as auth_sessions
 from app.accounts.models import Role, User
-from app.core.errors import Conflict
+from app.core.errors import Conflict, InvalidInput
 from app.core.security import hash_password, verify_password
 
 
@@ -33,10 +36,10 @@ async def authenticate(
     )
     if not usable:
         # Same work either way, so timing does not reveal which usernames exist.
-        verify_password(password, _dummy_hash())
+        await check_password(password, _dummy_hash())
         return None
     assert user is not None and user.password_hash
-    return user if verify_password(password, user.password_hash) else None
+    return user if await check_password(password, user.password_hash) else None
 
 
 async def create(
@@ -53,7 +56,7 @@ async def create(
         raise Conflict(f"L'identifiant « {username} » existe déjà.", field="username")
     user = User(
         username=username,
-        password_hash=hash_password(password) if password else None,
+        password_hash=await to_thread.run_sync(hash_password, password) if password else None,
         role=role,
         full_name=full_name,
         practitioner_id=practitioner_id,
@@ -67,8 +70,52 @@ async def create(
 async def revoke(*, session: AsyncSession, user: User) -> None:
     """Deactivate the account and invalidate its tokens at once."""
     user.active = False
+    await revoke_sessions(session=session, user=user)
+
+
+async def revoke_sessions(*, session: AsyncSession, user: User) -> int:
+    """End every web session and bearer token of the account; how many were open."""
     user.token_version += 1
+    ended = await auth_sessions.revoke_user(session=session, user_id=user.id)
     await session.flush()
+    return ended
+
+
+async def change_password(
+    *, session: AsyncSession, user: User, current_password: str, new_password: str
+) -> None:
+    if not user.password_hash or not await check_password(current_password, user.password_hash):
+        raise InvalidInput("Mot de passe actuel incorrect.", field="current_password")
+    user.password_hash = await to_thread.run_sync(hash_password, new_password)
+    await revoke_sessions(session=session, user=user)
+
+
+async def check_password(password: str, password_hash: str) -> bool:
+    """Argon2 in a worker thread: a login never stalls the event loop (issue 20, finding 5)."""
+    return await to_thread.run_sync(verify_password, password, password_hash)
+
+
+async def record_event(
+    app: Any,
+    *,
+    session: AsyncSession,
+    actor: User | None,
+    action: str,
+    target: User | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An account event in the audit trail, through the writer the audit package registers
+    (``app.state.record_account_event``: accounts sits below audit in the import graph)."""
+    writer = getattr(app.state, "record_account_event", None)
+    if writer is not None:
+        await writer(
+            session=session,
+            actor=actor,
+            action=action,
+            entity_type="user",
+            entity_id=target.id if target else None,
+            detail=detail or {},
+        )
 
 
 @functools.cache

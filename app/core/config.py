@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     demo: bool = False
     timezone: str = "Europe/Paris"
     public_base_url: str = "http://127.0.0.1:8000"
-    token_lifetime_minutes: int = 12 * 60
+    # Bearer tokens (/api/auth/token): short-lived, each revocable (issue 20, finding 4).
+    token_lifetime_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Web sessions: ended after this long without a request, and this long after login.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=8, ge=1)
     # Sessions are materialised from weekly templates this many days ahead.
     session_horizon_days: int = 56
     teleconsultation_slot_minutes: int = 15

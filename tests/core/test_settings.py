@@ -26,6 +26,8 @@ ROOT = {
     "TIMEZONE": "Europe/Brussels",
     "PUBLIC_BASE_URL": "https://cpts-val.example.fr/",
     "TOKEN_LIFETIME_MINUTES": "33",
+    "SESSION_IDLE_MINUTES": "17",
+    "SESSION_ABSOLUTE_HOURS": "5",
     "SESSION_HORIZON_DAYS": "21",
     "TELECONSULTATION_SLOT_MINUTES": "12",
     "HOME_VISIT_MINUTES": "25",
