@@ -15,9 +15,14 @@ from app.accounts import sessions as auth_sessions
 from app.accounts.dependencies import CurrentUser, require_roles
 from app.accounts.models import Role, User
 from app.core.db import SessionDep
-from app.core.errors import NotFound, Unauthorized
+from app.core.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn's --proxy-headers puts the real one here)."""
+    return request.client.host if request.client else "inconnue"
 
 
 class TokenOut(BaseModel):
@@ -51,14 +56,13 @@ class Revoked(BaseModel):
 async def issue_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Any:
-    user = await accounts_service.authenticate(
+    user = await accounts_service.login_attempt(
+        request.app,
         session=session,
         username=form.username,
         password=form.password,
-        allow_demo=request.app.state.settings.demo,
+        address=client_address(request),
     )
-    if user is None:
-        raise Unauthorized("Identifiant ou mot de passe incorrect.")
     signer = request.app.state.token_signer
     jti = await auth_sessions.open_token(
         session=session,

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import sessions as auth_sessions
 from app.accounts.models import Role, User
-from app.core.errors import Conflict, InvalidInput
+from app.accounts.throttle import LoginThrottle
+from app.core.errors import Conflict, InvalidInput, Unauthorized
 from app.core.security import hash_password, verify_password
 
 
@@ -28,6 +29,9 @@ async def authenticate(
 ) -> User | None:
     """The account for these credentials; demo accounts only open in demo mode."""
     user = await get_by_username(session=session, username=username.strip())
+    # End the read before Argon2 (tens of ms in a thread): no transaction, hence no lock
+    # (SQLite takes its write lock at BEGIN), is held while hashing.
+    await session.commit()
     usable = (
         user is not None
         and user.active
@@ -40,6 +44,42 @@ async def authenticate(
         return None
     assert user is not None and user.password_hash
     return user if await check_password(password, user.password_hash) else None
+
+
+async def login_attempt(
+    app: Any, *, session: AsyncSession, username: str, password: str, address: str
+) -> User:
+    """``authenticate`` behind the throttle: 429 while delayed or locked, 401 on a failure.
+
+    A failure that locks an account or address is written to the audit trail and
+    committed at once (the request itself ends in an error, which rolls back).
+    """
+    throttle: LoginThrottle = app.state.login_throttle
+    keys = throttle.keys(username, address)
+    throttle.check(keys, app.state.clock())
+    user = await authenticate(
+        session=session, username=username, password=password, allow_demo=app.state.settings.demo
+    )
+    if user is None:
+        locked = throttle.failed(keys, app.state.clock())
+        if locked:
+            await record_event(
+                app,
+                session=session,
+                actor=None,
+                action="login_locked",
+                target=await get_by_username(session=session, username=username.strip()),
+                detail={
+                    "locked": [kind for kind, _ in locked],
+                    "username": username.strip()[:80],
+                    "address": address,
+                    "minutes": int(throttle.lock.total_seconds() // 60),
+                },
+            )
+            await session.commit()
+        raise Unauthorized("Identifiant ou mot de passe incorrect.")
+    throttle.succeeded(username)
+    return user
 
 
 async def create(

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     # Web sessions: ended after this long without a request, and this long after login.
     session_idle_minutes: int = Field(default=30, ge=1)
     session_absolute_hours: int = Field(default=8, ge=1)
+    # Login throttling, per account and per address (app/accounts/throttle.py): free
+    # failures, then a doubling delay from LOGIN_DELAY_BASE_S, then a lock.
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_delay_base_s: float = Field(default=1.0, gt=0)
+    login_lock_attempts: int = Field(default=10, ge=2)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    # Public webhooks (/telephony/*, the SMS cancellation page): requests per minute and
+    # address, in-process (app/core/protection.py).
+    webhook_rate_per_minute: int = Field(default=300, ge=1)
+    # Strict-Transport-Security max-age when served over HTTPS (0: no header).
+    hsts_seconds: int = Field(default=0, ge=0)
     # Sessions are materialised from weekly templates this many days ahead.
     session_horizon_days: int = 56
     teleconsultation_slot_minutes: int = 15
