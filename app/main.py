@@ -40,6 +40,7 @@ DOMAINS = (
     "gp",
     "orientation",
     "indicators",
+    "dataprotection",
     "web",
 )
 

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     # Public webhooks (/telephony/*, the SMS cancellation page): requests per minute and
     # address, in-process (app/core/protection.py).
     webhook_rate_per_minute: int = Field(default=300, ge=1)
+    # Retention (app/dataprotection/retention.py, sources there): call logs lose the number,
+    # SMS their text, audit events go after these many days; requests are kept (0: never
+    # purged, R1112-7 CSP) and only counted when a duration is set.
+    call_log_retention_days: int = Field(default=365, ge=1)
+    sms_body_retention_days: int = Field(default=90, ge=1)
+    audit_retention_days: int = Field(default=365, ge=183)
+    request_retention_days: int = Field(default=0, ge=0)
     # Strict-Transport-Security max-age when served over HTTPS (0: no header).
     hsts_seconds: int = Field(default=0, ge=0)
     # Sessions are materialised from weekly templates this many days ahead.
