@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
+import weakref
 from typing import Any
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +43,8 @@ async def authenticate(
     )
     if not usable:
         # Same work either way, so timing does not reveal which usernames exist.
-        await check_password(password, _dummy_hash())
+        dummy = await to_thread.run_sync(_dummy_hash, limiter=_hash_limiter())
+        await check_password(password, dummy)
         return None
     assert user is not None and user.password_hash
     return user if await check_password(password, user.password_hash) else None
@@ -96,7 +100,11 @@ async def create(
         raise Conflict(f"L'identifiant « {username} » existe déjà.", field="username")
     user = User(
         username=username,
-        password_hash=await to_thread.run_sync(hash_password, password) if password else None,
+        password_hash=(
+            await to_thread.run_sync(hash_password, password, limiter=_hash_limiter())
+            if password
+            else None
+        ),
         role=role,
         full_name=full_name,
         practitioner_id=practitioner_id,
@@ -126,13 +134,33 @@ async def change_password(
 ) -> None:
     if not user.password_hash or not await check_password(current_password, user.password_hash):
         raise InvalidInput("Mot de passe actuel incorrect.", field="current_password")
-    user.password_hash = await to_thread.run_sync(hash_password, new_password)
+    user.password_hash = await to_thread.run_sync(
+        hash_password, new_password, limiter=_hash_limiter()
+    )
     await revoke_sessions(session=session, user=user)
 
 
 async def check_password(password: str, password_hash: str) -> bool:
     """Argon2 in a worker thread: a login never stalls the event loop (issue 20, finding 5)."""
-    return await to_thread.run_sync(verify_password, password, password_hash)
+    return await to_thread.run_sync(
+        verify_password, password, password_hash, limiter=_hash_limiter()
+    )
+
+
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hash_limiter() -> CapacityLimiter:
+    """At most half the cores hash at once: the event loop keeps a core to answer other
+    requests (20 concurrent logins would otherwise starve it), and Argon2's memory
+    (64 MiB a hash) stays bounded. One limiter per event loop."""
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS[loop] = CapacityLimiter(max(1, (os.cpu_count() or 2) // 2))
+    return limiter
 
 
 async def record_event(
