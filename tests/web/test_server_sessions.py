@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import AuthSession
 from app.audit.models import AuditEvent
+from app.core.config import Settings
 from tests.factories import PASSWORD
 from tests.web.conftest import login_as
 
@@ -99,7 +100,7 @@ async def test_coordinator_ends_every_session_and_token_of_an_account(client, wo
     assert response.status_code == 404
 
 
-async def test_bearer_token_logout_and_password_change(client, world, db):
+async def test_bearer_token_logout_and_password_change(app, client, world, db):
     response = await client.post("/api/auth/logout", headers=world.gp)
     assert response.status_code == 204
     assert (await client.get("/api/me", headers=world.gp)).status_code == 401
@@ -121,7 +122,8 @@ async def test_bearer_token_logout_and_password_change(client, world, db):
         "/api/auth/token", data={"username": "dr.bernard", "password": "un nouveau mot de passe"}
     )
     assert response.status_code == 200
-    assert response.json()["expires_in"] <= 3600  # short-lived
+    assert response.json()["expires_in"] == app.state.settings.token_lifetime_minutes * 60
+    assert Settings.model_fields["token_lifetime_minutes"].default == 60  # short-lived
     rows = await db.scalar(select(func.count()).select_from(AuthSession))
     assert rows >= 1
 
