@@ -74,11 +74,11 @@ def settings(database_url: str) -> Settings:
         session_horizon_days=14,
         argon2_time_cost=1,
         argon2_memory_kib=1024,
-        # Tests move the clock by hours: tokens and web sessions outlast them (their own
-        # expiry is tested with these values, tests/web/test_server_sessions.py).
-        token_lifetime_minutes=24 * 60,
-        session_idle_minutes=12 * 60,
-        session_absolute_hours=48,
+        # Tests move the clock by days or weeks: tokens and web sessions outlast them
+        # (their expiry is tested with these values, tests/web/test_server_sessions.py).
+        token_lifetime_minutes=60 * 24 * 60,
+        session_idle_minutes=30 * 24 * 60,
+        session_absolute_hours=90 * 24,
     )
 
 
