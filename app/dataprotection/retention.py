@@ -31,7 +31,7 @@ from app.messaging.models import Call, InboundSms, SmsMessage
 from app.requests.models import CareRequest
 
 ERASED = ""
-JOB = "retention"
+JOB = "dataprotection.retention"
 INTERVAL_S = 24 * 3600
 
 

@@ -1,4 +1,4 @@
-"""The retention job runs once a day in the worker."""
+"""The retention job runs once a day in the worker (one leader, like every periodic job)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.dataprotection import retention
+from app.outbox.jobs import register_periodic
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    jobs = getattr(app.state, "periodic_jobs", None)
-    if jobs is None:
-        jobs = app.state.periodic_jobs = []
-    jobs.append((retention.JOB, retention.INTERVAL_S, retention.periodic))
+    register_periodic(app, retention.JOB, retention.INTERVAL_S, retention.periodic)
