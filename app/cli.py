@@ -1,4 +1,4 @@
-"""The `premier-recours` command: serve, migrate, seed-demo, territory import, worker, bench."""
+"""The `premier-recours` command: serve, migrate, seed-demo, territory, worker, retention, bench."""
 
 from __future__ import annotations
 
@@ -82,6 +82,31 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     elif "run_worker_in_process" not in settings.model_fields_set:
         settings.run_worker_in_process = True
     return settings
+
+
+async def _retention(settings: Settings, *, dry_run: bool) -> dict[str, Any]:
+    from app.core.db import make_engine, make_sessionmaker
+    from app.dataprotection import retention
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            report = await retention.run(
+                session=session, settings=settings, now=dt.datetime.now(dt.UTC), dry_run=dry_run
+            )
+    finally:
+        await engine.dispose()
+    return report.as_dict()
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    report = asyncio.run(_retention(_settings(args), dry_run=args.dry_run))
+    title = "Conservation (simulation, rien n'est modifié)" if args.dry_run else "Conservation"
+    print(f"{title} :")
+    for name, value in report.items():
+        if name != "dry_run":
+            print(f"  {name} : {value}")
+    return 0
 
 
 async def _import_territory(settings: Settings, path: str) -> str:
@@ -230,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--once", action="store_true", help="vide la file puis s'arrête")
     worker.set_defaults(func=cmd_worker)
+    keep = sub.add_parser(
+        "retention", help="purge ou anonymise les données au-delà de leur durée de conservation"
+    )
+    keep.add_argument("--dry-run", action="store_true", help="compte sans rien modifier")
+    keep.set_defaults(func=cmd_retention)
     sub.add_parser("bench", help="bancs d'essai du planificateur", add_help=False)
     return parser
 

@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
 from app.core.handlers import install_json_handlers, install_refusal_handlers
 from app.core.observability import install as install_observability
+from app.core.protection import install as install_protection
 from app.core.security import TokenSigner, configure_hashing
 from app.web.docs import install_docs
 
@@ -40,6 +41,7 @@ DOMAINS = (
     "gp",
     "orientation",
     "indicators",
+    "dataprotection",
     "web",
 )
 
@@ -62,6 +64,7 @@ def pdsa_calendar(settings: Settings) -> PdsaCalendar:
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    production = settings.environment.strip().lower() == "production"
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
 
     @asynccontextmanager
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         docs_url=None,  # served by install_docs from local assets (no CDN)
         redoc_url=None,
+        # In production the schema is served by install_docs, to staff only.
+        openapi_url=None if production else "/openapi.json",
     )
     app.state.settings = settings
     # Domains append async callables taking the app (clients to open and close).
@@ -126,8 +131,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
     install_refusal_handlers(app)
+    install_protection(
+        app,
+        hsts_seconds=settings.hsts_seconds,
+        webhook_rate_per_minute=settings.webhook_rate_per_minute,
+    )
     install_observability(app, settings)
-    install_docs(app)
+    install_docs(app, staff_only=production)
     document_roles(app)
     document_errors(app)
     return app

@@ -75,6 +75,11 @@ def settings(database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         run_worker_in_process=False,  # tests drain the outbox themselves
+        # Tests move the clock by days or weeks: tokens and web sessions outlast them
+        # (their expiry is tested with these values, tests/web/test_server_sessions.py).
+        token_lifetime_minutes=60 * 24 * 60,
+        session_idle_minutes=30 * 24 * 60,
+        session_absolute_hours=90 * 24,
     )
 
 

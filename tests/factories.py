@@ -25,7 +25,7 @@ _counter = {"rpps": 0}
 
 def fake_rpps() -> str:
     _counter["rpps"] += 1
-    body = f"9911000{_counter['rpps']:03d}"
+    body = f"991100{_counter['rpps'] % 10_000:04d}"  # 10 digits + Luhn: always 11
     return body + luhn.calc_check_digit(body)
 
 

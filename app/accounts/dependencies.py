@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import OAuth2PasswordBearer
 
 from app.accounts import service as accounts_service
+from app.accounts import sessions as auth_sessions
 from app.accounts.models import Role, User
 from app.core.csrf import check_csrf
 from app.core.db import SessionDep
@@ -35,6 +36,15 @@ async def get_current_user(
     demo_refused = user is not None and user.demo_only and not request.app.state.settings.demo
     if user is None or not user.active or demo_refused or user.token_version != payload.get("v"):
         raise Unauthorized("Ce jeton n'est plus valide ; reconnectez-vous.")
+    if token:
+        # A bearer token is valid while its jti's row exists (logout, password change and
+        # the coordinator delete it).
+        jti = payload.get("jti")
+        if not isinstance(jti, str) or not await auth_sessions.token_is_open(
+            session=session, jti=jti, user_id=user.id, now=request.app.state.clock()
+        ):
+            raise Unauthorized("Ce jeton n'est plus valide ; reconnectez-vous.")
+        request.state.token_jti = jti
     return user
 
 

@@ -45,7 +45,29 @@ class Settings(BaseSettings):
     demo: bool = False
     timezone: str = "Europe/Paris"
     public_base_url: str = "http://127.0.0.1:8000"
-    token_lifetime_minutes: int = 12 * 60
+    # Bearer tokens (/api/auth/token): short-lived, each revocable (issue 20, finding 4).
+    token_lifetime_minutes: int = Field(default=60, ge=1)
+    # Web sessions: ended after this long without a request, and this long after login.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=8, ge=1)
+    # Login throttling, per account and per address (app/accounts/throttle.py): free
+    # failures, then a doubling delay from LOGIN_DELAY_BASE_S, then a lock.
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_delay_base_s: float = Field(default=1.0, gt=0)
+    login_lock_attempts: int = Field(default=10, ge=2)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    # Public webhooks (/telephony/*, the SMS cancellation page): requests per minute and
+    # address, in-process (app/core/protection.py).
+    webhook_rate_per_minute: int = Field(default=300, ge=1)
+    # Retention (app/dataprotection/retention.py, sources there): call logs lose the number,
+    # SMS their text, audit events go after these many days; requests are kept (0: never
+    # purged, R1112-7 CSP) and only counted when a duration is set.
+    call_log_retention_days: int = Field(default=365, ge=1)
+    sms_body_retention_days: int = Field(default=90, ge=1)
+    audit_retention_days: int = Field(default=365, ge=183)
+    request_retention_days: int = Field(default=0, ge=0)
+    # Strict-Transport-Security max-age when served over HTTPS (0: no header).
+    hsts_seconds: int = Field(default=0, ge=0)
     # Sessions are materialised from weekly templates this many days ahead.
     session_horizon_days: int = 56
     teleconsultation_slot_minutes: int = 15

@@ -87,7 +87,8 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> Asy
     """An async engine for DATABASE_URL; SQLite writers take the lock up front (`immediate`)."""
     url = async_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # No SQL parameters in logs or error texts: they carry patient data (issue 20).
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -108,7 +109,13 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> Asy
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,4 +1,4 @@
-"""Pages: who is logged in through the signed session cookie, and "log in first" redirects."""
+"""Pages: who is logged in through the server-side session, and "log in first" redirects."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, User
+from app.accounts.sessions import rotate
 from app.core.csrf import csrf_token
 from app.core.db import SessionDep
 from app.core.errors import DomainError, Forbidden
@@ -51,6 +52,8 @@ def require_page_roles(*roles: Role):
 
 
 def login(request: Request, user: User) -> None:
+    """A new session id at login (no fixation); the row, not the cookie, holds who it is."""
+    rotate(request)
     request.session.clear()
     request.session.update({"uid": user.id, "v": user.token_version, "role": str(user.role)})
     csrf_token(request)

@@ -16,22 +16,40 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+
+from app.accounts.dependencies import STAFF
+from app.ui.session import require_page_roles
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
 ASSETS_URL = "/docs/assets"
 
 
-def install_docs(app: FastAPI) -> None:
-    """Add ``/docs``, its OAuth2 redirect and ``/redoc`` (create the app with both set to None)."""
+OPENAPI_URL = "/openapi.json"
+
+
+def install_docs(app: FastAPI, *, staff_only: bool = False) -> None:
+    """Add ``/docs``, its OAuth2 redirect and ``/redoc`` (create the app with both set to None).
+
+    ``staff_only`` (production): the docs and ``/openapi.json`` need a logged-in staff
+    session, so the API's map is not public (issue 20, finding 6); create the app with
+    ``openapi_url=None`` then, and this serves the schema behind the same check.
+    """
     assets = files("fastapi_offline") / "static"
     app.mount(ASSETS_URL, StaticFiles(directory=str(assets)), name="docs-assets")
-    openapi_url = app.openapi_url or "/openapi.json"
+    openapi_url = app.openapi_url or OPENAPI_URL
     redirect_url = app.swagger_ui_oauth2_redirect_url or f"{DOCS_URL}/oauth2-redirect"
+    guard = [require_page_roles(*STAFF)] if staff_only else []
 
-    @app.get(DOCS_URL, include_in_schema=False)
+    if staff_only:
+
+        @app.get(OPENAPI_URL, include_in_schema=False, dependencies=guard)
+        async def openapi_schema() -> JSONResponse:
+            return JSONResponse(app.openapi())
+
+    @app.get(DOCS_URL, include_in_schema=False, dependencies=guard)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
@@ -49,7 +67,7 @@ def install_docs(app: FastAPI) -> None:
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get(REDOC_URL, include_in_schema=False)
+    @app.get(REDOC_URL, include_in_schema=False, dependencies=guard)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts import service as accounts_service
+from app.accounts.router import client_address
+from app.accounts.throttle import TooManyAttempts
 from app.core.csrf import check_csrf, csrf_token
 from app.core.db import SessionDep
+from app.core.errors import Unauthorized
 from app.ui.session import home_for, login
 from app.ui.templating import templates
 from app.web import agenda, appointments, dashboard, intake, orientation, patients, roster
@@ -50,13 +53,16 @@ async def login_submit(
     next: Annotated[str, Form()] = "",
 ) -> Any:
     check_csrf(request, csrf_token_field)
-    user = await accounts_service.authenticate(
-        session=session,
-        username=username,
-        password=password,
-        allow_demo=request.app.state.settings.demo,
-    )
-    if user is None:
+    try:
+        user = await accounts_service.login_attempt(
+            request.app,
+            session=session,
+            username=username,
+            password=password,
+            address=client_address(request),
+        )
+    except (Unauthorized, TooManyAttempts) as refused:
+        # Throttled per account and per address (app/accounts/throttle.py).
         return templates.TemplateResponse(
             request,
             "web/login.html",
@@ -64,9 +70,9 @@ async def login_submit(
                 "csrf_token": csrf_token(request),
                 "next": _safe_next(next) or "",
                 "username": username,
-                "error": "Identifiant ou mot de passe incorrect.",
+                "error": refused.message,
             },
-            status_code=401,
+            status_code=refused.status_code,
         )
     login(request, user)
     return RedirectResponse(_safe_next(next) or home_for(user), status_code=303)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
+from app.accounts.sessions import ServerSessionMiddleware
 from app.core.config import Settings
 from app.core.errors import DomainError
 from app.core.handlers import hand_on
 from app.ui.session import LoginRequired
 from app.ui.templating import templates
-
-SESSION_MAX_AGE = 8 * 3600  # a working day; then the secretary logs in again
 
 
 def wants_html(request: Request) -> bool:
@@ -27,12 +26,12 @@ def wants_html(request: Request) -> bool:
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
+    # Server-side sessions (app/accounts/sessions.py): the cookie is a random id only.
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie="premier_recours_session",
-        max_age=SESSION_MAX_AGE,
-        same_site="lax",
+        ServerSessionMiddleware,
+        cookie_name="premier_recours_session",
+        idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        absolute=dt.timedelta(hours=settings.session_absolute_hours),
         https_only=settings.environment == "production",
     )
     app.mount(

@@ -398,7 +398,9 @@ async def test_dashboard_and_report_pages_render_svg_without_cdn(client, db, wor
     assert "&lt;5" in html
     report = await client.get("/indicateurs/rapport", params=params, headers=world.coordinator)
     assert report.status_code == 200
-    assert "@media print" in report.text
+    # Print styles live in a stylesheet (the CSP refuses inline styles).
+    assert 'href="/static/indicators.css"' in report.text
+    assert "@media print" in (await client.get("/static/indicators.css")).text
     assert "rapport d'activité" in report.text
     forbidden = await client.get("/indicateurs", headers=world.secretary)
     assert forbidden.status_code == 403

@@ -109,6 +109,7 @@ async def test_leases_are_short_for_short_jobs_and_capped_by_the_setting(app):
 async def test_every_domain_job_is_registered_once(app):
     names = [job.name for job in periodic_jobs(app)]
     assert sorted(names) == [
+        "dataprotection.retention",
         "messaging.reminders",
         "orientation.sweep",
         "rounds.optimise_before_session",

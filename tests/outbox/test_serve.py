@@ -196,6 +196,7 @@ def test_serve_with_two_processes_sends_once_and_elects_one_leader_per_job():
                     "SELECT name, holder, last_run_by FROM periodic_job_leases ORDER BY name",
                 )
             )
+            rows = [r for r in rows if r.name in JOBS]  # the daily retention may wait its turn
             if [r.name for r in rows] == JOBS and all(r.last_run_by for r in rows):
                 break
             assert time.monotonic() < deadline, rows
