@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
@@ -18,7 +17,6 @@ from app.patients.models import Patient
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Absence, Practitioner
 from app.practitioners.schemas import AbsenceIn
-from app.requests.models import CareRequest
 
 
 async def day(
@@ -31,23 +29,7 @@ async def day(
     appointments = await appointments_service.list_for_practitioner(
         session=session, practitioner_id=practitioner.id, start=start, end=end
     )
-    patients = {
-        p.id: p
-        for p in (
-            await session.scalars(
-                select(Patient).where(Patient.id.in_({a.patient_id for a in appointments}))
-            )
-        ).all()
-    }
-    reasons = dict(
-        (
-            await session.execute(
-                select(CareRequest.id, CareRequest.reason).where(
-                    CareRequest.id.in_({a.request_id for a in appointments})
-                )
-            )
-        ).all()
-    )
+    patients, reasons = await appointments_queries.patients_and_reasons(session, appointments)
     for patient_id in patients:
         await audit_service.record(
             session=session,

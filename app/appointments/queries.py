@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from app.patients.models import Patient
 from app.practitioners.eligibility import Held
+from app.requests.models import CareRequest
 
 
 async def active_between(
@@ -91,3 +93,27 @@ async def held_in_sessions(
     for session_id, appointment_id, kind, a_start, a_end in rows.all():
         out.setdefault(session_id, []).append(Held(appointment_id, kind, a_start, a_end))
     return out
+
+
+async def patients_and_reasons(
+    session: AsyncSession, appointments: Sequence[Appointment]
+) -> tuple[dict[int, Patient], dict[int, str]]:
+    """The patients of these appointments by id, and their requests' reasons by request id."""
+    patients = {
+        p.id: p
+        for p in (
+            await session.scalars(
+                select(Patient).where(Patient.id.in_({a.patient_id for a in appointments}))
+            )
+        ).all()
+    }
+    reasons = dict(
+        (
+            await session.execute(
+                select(CareRequest.id, CareRequest.reason).where(
+                    CareRequest.id.in_({a.request_id for a in appointments})
+                )
+            )
+        ).all()
+    )
+    return patients, reasons

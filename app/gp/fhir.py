@@ -14,17 +14,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.appointments import queries as appointments_queries
 from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus
 from app.audit import service as audit_service
 from app.core.timeutil import PARIS, aware, day_bounds
 from app.patients.models import Patient
 from app.practitioners.models import Practitioner, SessionKind
-from app.requests.models import CareRequest
 from app.sas import PlaceView, PractitionerView, SearchParamError, SlotView, normalise_phone
 from app.sas.config import CptsIdentity
 from app.sas.mapping import (
@@ -262,23 +261,7 @@ async def appointment_bundle(
     )
     if statuses:
         appointments = [a for a in appointments if str(a.status) in statuses]
-    patients = {
-        p.id: p
-        for p in (
-            await session.scalars(
-                select(Patient).where(Patient.id.in_({a.patient_id for a in appointments}))
-            )
-        ).all()
-    }
-    reasons = dict(
-        (
-            await session.execute(
-                select(CareRequest.id, CareRequest.reason).where(
-                    CareRequest.id.in_({a.request_id for a in appointments})
-                )
-            )
-        ).all()
-    )
+    patients, reasons = await appointments_queries.patients_and_reasons(session, appointments)
     for patient_id in sorted(patients):
         await audit_service.record(
             session=session,
