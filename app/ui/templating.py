@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from app.core.timeutil import PARIS, french_date
+from app.ui import formats
 
 _APP = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,10 @@ templates.env.loader = _loader()
 templates.env.filters["heure"] = _local_time
 templates.env.filters["date_fr"] = _local_date
 templates.env.filters["jour_iso"] = _local_iso
+# French display formats (app/ui/formats.py): `06 12 34 56 78`, `45,00 €`, `NOM Prénom`.
+templates.env.filters["telephone"] = formats.phone
+templates.env.filters["euros"] = formats.euros
+templates.env.globals["nom_prenom"] = formats.person_name
 # Delivery status of an SMS (messaging domain), as the secretariat reads it.
 templates.env.globals["SMS_LABELS"] = {
     "pending": "en file d'envoi",
