@@ -179,3 +179,16 @@ def test_the_scan_sees_imports_inside_functions_and_skips_type_checking(tmp_path
     assert _cycles({"a": {"b": "x"}, "b": {"c": "y"}, "c": {"a": "z"}, "d": {"a": "w"}}) == [
         ["a", "b", "c"]
     ]
+
+
+def test_the_scheduler_opens_no_database():
+    """`scheduler/` is pure: no app, no database driver. So `scripts/dev test` runs its
+    tests once (SQLite pass), not again in the PostgreSQL pass, without losing anything."""
+    banned = ("app", "sqlalchemy", "asyncpg", "aiosqlite", "psycopg", "sqlite3", "telephony")
+    found = [
+        f"{path.relative_to(ROOT)}:{line} {name}"
+        for path in sorted((ROOT / "scheduler").rglob("*.py"))
+        for name, line in _imported(path)
+        if name.split(".")[0] in banned
+    ]
+    assert not found, "scheduler/ importe une base ou l'application :\n" + "\n".join(found)
