@@ -70,7 +70,7 @@ SMS_ERROR_LABELS = {
 
 
 def _name(patient: Patient) -> str:
-    return f"{patient.given_name} {patient.family_name}"
+    return patient.display_name
 
 
 # --- the public line ---------------------------------------------------------------------

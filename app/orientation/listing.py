@@ -46,7 +46,7 @@ def _case_out(
     return CaseOut(
         id=case.id,
         patient_id=patient.id,
-        patient_name=f"{patient.family_name.upper()} {patient.given_name}",
+        patient_name=patient.display_name,
         patient_phone=patient.phone,
         commune=patient.commune,
         commune_insee=patient.commune_insee,

@@ -9,6 +9,7 @@ from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin
+from app.ui.formats import person_name
 
 
 class Sex(enum.StrEnum):
@@ -92,3 +93,8 @@ class Patient(TimestampMixin, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("patients.id", ondelete="SET NULL"), index=True
     )
+
+    @property
+    def display_name(self) -> str:
+        """`DUPONT Marie`: the one name order of every page and list (app/ui/formats.py)."""
+        return person_name(self.family_name, self.given_name)

@@ -145,7 +145,7 @@ async def test_other_text_is_stored_for_the_secretariat(app, client, world, db, 
     assert await _status(db, appointment["id"]) == "booked"
     listed = (await client.get("/api/sms/inbound", headers=world.secretary)).json()
     assert listed[0]["action"] == "stored" and listed[0]["patient_id"] == patient.id
-    assert listed[0]["patient_name"] == "Jeanne Dupont"
+    assert listed[0]["patient_name"] == "DUPONT Jeanne"  # NOM Prénom, the one name order
     response = await client.post(
         f"/api/sms/inbound/{listed[0]['id']}/handled", headers=world.secretary
     )

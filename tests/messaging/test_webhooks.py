@@ -99,7 +99,7 @@ async def test_call_in_hours_welcomes_queues_and_is_listed(app, client, world, d
         PATIENT_PHONE,
         "queued",
         patient.id,
-        "Jeanne Dupont",
+        "DUPONT Jeanne",
     )
     status = signed(
         fake_twilio,
@@ -192,7 +192,7 @@ async def test_delivery_callbacks_update_the_sms_and_failures_are_listed(
     await db.commit()
     failures = (await client.get("/api/sms/failures", headers=world.secretary)).json()
     assert [(f["to_number"], f["error"], f["patient_name"]) for f in failures] == [
-        (PATIENT_PHONE, "téléphone injoignable", "Jeanne Dupont")
+        (PATIENT_PHONE, "téléphone injoignable", "DUPONT Jeanne")
     ]
     history = await client.get(f"/api/patients/{patient.id}/sms", headers=world.secretary)
     assert history.status_code == 200
