@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appointments.models import ACTIVE_STATUSES, Appointment, BillingSetting, Origin
+
+# The PDSA calendar lives with the platform's care hours (one home, read by triage too).
+from app.core.calendar import PdsaCalendar, PdsaPeriod
 from app.core.timeutil import PARIS, at
 from app.patients.models import MedecinTraitantStatus, Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
@@ -49,48 +50,6 @@ SOURCE = "NGAP / convention médicale 2024 (valeurs par défaut, modifiables)"
 #   la téléconsultation se fait « par des moyens vidéos sécurisés » (kit-esante.fr) ; un
 #   échange au seul téléphone « n'entre pas dans le champ de la téléconsultation » et n'est pas
 #   remboursable : par défaut aucun acte n'est facturé (règle modifiable).
-
-PDSA_DEEP_NIGHT = (dt.time(0), dt.time(6))  # nuit profonde (CRM/VRM), national
-
-
-class PdsaPeriod(enum.StrEnum):
-    """The PDSA period of an instant: each has its own regulated surcharge."""
-
-    night = "nuit"  # 20 h–0 h et 6 h–8 h
-    deep_night = "nuit_profonde"  # 0 h–6 h
-    sunday_holiday = "dimanche_ferie"
-    saturday = "samedi"  # samedi après-midi
-
-
-@dataclass(frozen=True)
-class PdsaCalendar:
-    """PDSA hours: every night, Saturday afternoon, Sundays and public holidays (regional)."""
-
-    night_start: dt.time = dt.time(20)
-    night_end: dt.time = dt.time(8)
-    saturday_from: dt.time = dt.time(12)
-    # `holidays` subdivision for regional public holidays, e.g. "57" (Moselle): "" = national.
-    holidays_subdivision: str = ""
-
-    def is_holiday(self, day: dt.date) -> bool:
-        calendar = holidays.country_holidays(
-            "FR", subdiv=self.holidays_subdivision or None, years=day.year
-        )
-        return day in calendar
-
-    def period(self, instant: dt.datetime) -> PdsaPeriod | None:
-        """The PDSA period holding ``instant`` (Europe/Paris), None outside PDSA hours."""
-        local = instant.astimezone(PARIS)
-        clock = local.time()
-        if PDSA_DEEP_NIGHT[0] <= clock < PDSA_DEEP_NIGHT[1]:
-            return PdsaPeriod.deep_night
-        if clock >= self.night_start or clock < self.night_end:
-            return PdsaPeriod.night
-        if local.weekday() == 6 or self.is_holiday(local.date()):
-            return PdsaPeriod.sunday_holiday
-        if local.weekday() == 5 and clock >= self.saturday_from:
-            return PdsaPeriod.saturday
-        return None
 
 
 @dataclass(frozen=True)
