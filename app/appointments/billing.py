@@ -43,7 +43,7 @@ SOURCE = "NGAP / convention médicale 2024 (valeurs par défaut, modifiables)"
 #   (CRN/CRM/CRD/CRS pour la consultation et la téléconsultation régulées, VRN/VRM/VRD/VRS pour
 #   la visite) ; horaires : nuit 20 h–8 h (nuit profonde 0 h–6 h), samedi après-midi,
 #   dimanche et jours fériés ; le cahier des charges régional (ARS) peut les étendre.
-#   Montants par défaut de la convention, à vérifier sur la NGAP en vigueur (modifiables).
+#   Montants : see each one in the table below (source, or « à vérifier »).
 # - MEG : majoration forfaitaire enfant de 0 à 6 ans, 5 € (domain.md ; tarifs ameli des
 #   généralistes) ; cumulable avec la TCG (nomenclature-medecin-generaliste.fr/?p=271).
 # - TCG : ameli.fr/exercice-coordonne/exercice-professionnel/telemedecine/teleconsultation-0 ;
@@ -73,11 +73,27 @@ class TariffTable:
             Tariff("VG", "Visite à domicile de médecine générale", Decimal("30.00")),
             Tariff("MD", "Majoration de déplacement", Decimal("10.00")),
             Tariff("TCG", "Téléconsultation de médecine générale", Decimal("25.00")),
+            # MCG 5 € : convention 2024, annexe 1 (tarif 5,00 €, cité par fmfpro.org/?p=10836) ;
+            # omniprat.org/?p=2478 (29/07/2024) « Code : MCG, Tarif : 5 € ».
             Tariff("MCG", "Majoration de coordination généraliste", Decimal("5.00")),
+            # SNP 15 € : règlement arbitral (JO du 30/04/2023), « majoration de 15 euros SNP pour
+            # les soins non programmés adressés par le SAS ou le centre 15 » (Le Quotidien du
+            # médecin, « Règlement arbitral : ce qui change… 1er novembre ») ; NGAP art. 14.1.3.
             Tariff("SNP", "Majoration de soins non programmés (régulation SAS)", Decimal("15.00")),
+            # MU 22,60 € : à vérifier (non recherché ici ; non appliquée par la plateforme).
             Tariff("MU", "Majoration d'urgence", Decimal("22.60")),
+            # MEG 5 € : convention de 2016, « majoration unique de 5 euros (dite MEG) […] pour
+            # les consultations concernant les enfants de moins de six ans » au 1er mai 2017
+            # (Le Quotidien du pharmacien, « La consultation médicale passe à 25 euros »).
             Tariff("MEG", "Majoration enfant de moins de 6 ans", Decimal("5.00")),
-            # Regulated PDSA surcharges (convention médicale; see the sources above).
+            # Regulated PDSA surcharges. ameli.fr/medecin/exercice-liberal/facturation-
+            # remuneration/permanence-soins (12/05/2023): « les majorations spécifiques […]
+            # restent fixées par la convention médicale » — the page's amounts were not found
+            # in the texts searched (ameli NGAP, convention 2024 and its annexes, avenants):
+            # À VÉRIFIER on the NGAP in force. The amounts below agree with secondary sources:
+            # santeducation.com/?p=541 (cabinet 42,5 € 20 h–0 h et 6 h–8 h, 51,5 € 0 h–6 h,
+            # 26,5 € dimanche/férié et samedi ; domicile 46 €, 59,5 €, 30 €, 30 €) and
+            # annuaire-du-net.eu « combien coûte une consultation chez un médecin de garde ».
             Tariff("CRN", "Consultation régulée de nuit (20 h–0 h, 6 h–8 h)", Decimal("42.50")),
             Tariff("CRM", "Consultation régulée de nuit profonde (0 h–6 h)", Decimal("51.50")),
             Tariff("CRD", "Consultation régulée dimanche et jour férié", Decimal("26.50")),

@@ -5,10 +5,11 @@ inside) and triage (the deadline, the next round, the 116 117 out of hours) read
 :class:`CareCalendar`, built once from the settings (``PDSA_*`` at the root, the round's
 hours in ``settings.rounds``): one change of a setting moves both.
 
-PDSA hours: CSP art. R. 6315-1 (« la permanence des soins […] est assurée […] de 20 heures
-à 8 heures, les dimanches et jours fériés » and, per the regional cahier des charges, the
-Saturday afternoon, the Monday before and the Friday after a public holiday); the ARS
-sets them per region (``PDSA_*`` settings); nuit profonde 0 h–6 h is national (CRM/VRM).
+PDSA hours: décret n° 2010-809 du 13 juillet 2010 (CSP art. R. 6315-1 and following): « tous
+les jours de 20 h à 8 h, le samedi à partir de midi ainsi que les dimanches et jours fériés »
+(France Assos Santé, « L'accès aux soins en dehors des heures normales d'ouverture »); the
+ARS's regional cahier des charges sets them per territory (``PDSA_*`` settings); nuit
+profonde 0 h–6 h (CRM/VRM) is national.
 """
 
 from __future__ import annotations
