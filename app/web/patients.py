@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.appointments import service as appointments_service
 from app.core.db import SessionDep
-from app.core.errors import DomainError
+from app.core.errors import DomainError, InvalidInput
 from app.messaging import service as messaging_service
 from app.orientation import listing as orientation_listing
+from app.patients import identity
 from app.patients import service as patients_service
 from app.patients.models import IdentityStatus
 from app.patients.schemas import PatientUpdate
@@ -257,4 +258,12 @@ async def set_coverage(
     """AME / no coverage: neither declares a médecin traitant the usual way (PASS/CCAS)."""
     data = await forms.read_form(request)
     fields = {"ame": forms.checked(data, "ame"), "no_coverage": forms.checked(data, "no_coverage")}
+    try:
+        identity.check_coverage(**fields)
+    except InvalidInput as exc:
+        errors = forms.FormErrors()
+        errors.add("", exc.message)
+        return await _page(
+            request, session, user, patient_id, form="couverture", errors=errors, status_code=422
+        )
     return await _update(request, session, user, patient_id, form="couverture", data=fields)

@@ -152,6 +152,13 @@ async def test_ame_and_no_coverage_show_the_pass_ccas_orientation(client, db, wo
     assert "Couverture enregistrée." in page.text
     assert "Orientation PASS/CCAS" in page.text and "bénéficiaire de l'AME" in page.text
     assert 'id="ame" name="ame" checked' in page.text
+    # Both at once is refused in French (the AME is a coverage); nothing changes.
+    both = await client.post(
+        f"/patients/{person.id}/couverture",
+        data={"csrf_token": token, "ame": "on", "no_coverage": "on"},
+    )
+    assert both.status_code == 422 and "pas les deux" in both.text
+    assert (await _fresh(db, Patient, person.id)).no_coverage is False
     # Unticking both goes back to an ordinary coverage.
     await client.post(f"/patients/{person.id}/couverture", data={"csrf_token": token})
     assert (await _fresh(db, Patient, person.id)).ame is False
