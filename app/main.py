@@ -13,8 +13,9 @@ from sqlalchemy import text
 
 from app.accounts.dependencies import document_errors, document_roles
 from app.appointments import video
-from app.appointments.billing import PdsaCalendar, TariffTable
+from app.appointments.billing import TariffTable
 from app.appointments.effects import Effects
+from app.core.calendar import CareCalendar, PdsaCalendar
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
 from app.core.db import SessionDep, make_engine, make_sessionmaker
@@ -53,12 +54,17 @@ def _wire_domain(app: FastAPI, domain: str, settings: Settings) -> None:
     app.include_router(module.router)
 
 
-def pdsa_calendar(settings: Settings) -> PdsaCalendar:
-    return PdsaCalendar(
-        night_start=settings.pdsa_night_start,
-        night_end=settings.pdsa_night_end,
-        saturday_from=settings.pdsa_saturday_from,
-        holidays_subdivision=settings.pdsa_holidays_subdivision,
+def care_calendar(settings: Settings) -> CareCalendar:
+    """PDSA hours (regional) and the morning round: read by triage and billing alike."""
+    return CareCalendar(
+        pdsa=PdsaCalendar(
+            night_start=settings.pdsa_night_start,
+            night_end=settings.pdsa_night_end,
+            saturday_from=settings.pdsa_saturday_from,
+            holidays_subdivision=settings.pdsa_holidays_subdivision,
+        ),
+        round_starts=settings.rounds.round_starts,
+        round_ends=settings.rounds.round_ends,
     )
 
 
@@ -113,7 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock or system_clock
     # The tariff table's defaults follow the NGAP; the PDSA calendar is regional (settings),
     # the coordinator's MCG choice is read from the database at pricing (billing.py).
-    app.state.tariffs = TariffTable(pdsa=pdsa_calendar(settings))
+    app.state.calendar = care_calendar(settings)
+    app.state.tariffs = TariffTable(pdsa=app.state.calendar.pdsa)
     app.state.video = video.from_base_url(settings.video_base_url)
     configure_hashing(
         time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appointments.models import ACTIVE_STATUSES, Appointment, BillingSetting, Origin
+
+# The PDSA calendar lives with the platform's care hours (one home, read by triage too).
+from app.core.calendar import PdsaCalendar, PdsaPeriod
 from app.core.timeutil import PARIS, at
 from app.patients.models import MedecinTraitantStatus, Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
@@ -42,55 +43,13 @@ SOURCE = "NGAP / convention médicale 2024 (valeurs par défaut, modifiables)"
 #   (CRN/CRM/CRD/CRS pour la consultation et la téléconsultation régulées, VRN/VRM/VRD/VRS pour
 #   la visite) ; horaires : nuit 20 h–8 h (nuit profonde 0 h–6 h), samedi après-midi,
 #   dimanche et jours fériés ; le cahier des charges régional (ARS) peut les étendre.
-#   Montants par défaut de la convention, à vérifier sur la NGAP en vigueur (modifiables).
+#   Montants : see each one in the table below (source, or « à vérifier »).
 # - MEG : majoration forfaitaire enfant de 0 à 6 ans, 5 € (domain.md ; tarifs ameli des
 #   généralistes) ; cumulable avec la TCG (nomenclature-medecin-generaliste.fr/?p=271).
 # - TCG : ameli.fr/exercice-coordonne/exercice-professionnel/telemedecine/teleconsultation-0 ;
 #   la téléconsultation se fait « par des moyens vidéos sécurisés » (kit-esante.fr) ; un
 #   échange au seul téléphone « n'entre pas dans le champ de la téléconsultation » et n'est pas
 #   remboursable : par défaut aucun acte n'est facturé (règle modifiable).
-
-PDSA_DEEP_NIGHT = (dt.time(0), dt.time(6))  # nuit profonde (CRM/VRM), national
-
-
-class PdsaPeriod(enum.StrEnum):
-    """The PDSA period of an instant: each has its own regulated surcharge."""
-
-    night = "nuit"  # 20 h–0 h et 6 h–8 h
-    deep_night = "nuit_profonde"  # 0 h–6 h
-    sunday_holiday = "dimanche_ferie"
-    saturday = "samedi"  # samedi après-midi
-
-
-@dataclass(frozen=True)
-class PdsaCalendar:
-    """PDSA hours: every night, Saturday afternoon, Sundays and public holidays (regional)."""
-
-    night_start: dt.time = dt.time(20)
-    night_end: dt.time = dt.time(8)
-    saturday_from: dt.time = dt.time(12)
-    # `holidays` subdivision for regional public holidays, e.g. "57" (Moselle): "" = national.
-    holidays_subdivision: str = ""
-
-    def is_holiday(self, day: dt.date) -> bool:
-        calendar = holidays.country_holidays(
-            "FR", subdiv=self.holidays_subdivision or None, years=day.year
-        )
-        return day in calendar
-
-    def period(self, instant: dt.datetime) -> PdsaPeriod | None:
-        """The PDSA period holding ``instant`` (Europe/Paris), None outside PDSA hours."""
-        local = instant.astimezone(PARIS)
-        clock = local.time()
-        if PDSA_DEEP_NIGHT[0] <= clock < PDSA_DEEP_NIGHT[1]:
-            return PdsaPeriod.deep_night
-        if clock >= self.night_start or clock < self.night_end:
-            return PdsaPeriod.night
-        if local.weekday() == 6 or self.is_holiday(local.date()):
-            return PdsaPeriod.sunday_holiday
-        if local.weekday() == 5 and clock >= self.saturday_from:
-            return PdsaPeriod.saturday
-        return None
 
 
 @dataclass(frozen=True)
@@ -114,11 +73,27 @@ class TariffTable:
             Tariff("VG", "Visite à domicile de médecine générale", Decimal("30.00")),
             Tariff("MD", "Majoration de déplacement", Decimal("10.00")),
             Tariff("TCG", "Téléconsultation de médecine générale", Decimal("25.00")),
+            # MCG 5 € : convention 2024, annexe 1 (tarif 5,00 €, cité par fmfpro.org/?p=10836) ;
+            # omniprat.org/?p=2478 (29/07/2024) « Code : MCG, Tarif : 5 € ».
             Tariff("MCG", "Majoration de coordination généraliste", Decimal("5.00")),
+            # SNP 15 € : règlement arbitral (JO du 30/04/2023), « majoration de 15 euros SNP pour
+            # les soins non programmés adressés par le SAS ou le centre 15 » (Le Quotidien du
+            # médecin, « Règlement arbitral : ce qui change… 1er novembre ») ; NGAP art. 14.1.3.
             Tariff("SNP", "Majoration de soins non programmés (régulation SAS)", Decimal("15.00")),
+            # MU 22,60 € : à vérifier (non recherché ici ; non appliquée par la plateforme).
             Tariff("MU", "Majoration d'urgence", Decimal("22.60")),
+            # MEG 5 € : convention de 2016, « majoration unique de 5 euros (dite MEG) […] pour
+            # les consultations concernant les enfants de moins de six ans » au 1er mai 2017
+            # (Le Quotidien du pharmacien, « La consultation médicale passe à 25 euros »).
             Tariff("MEG", "Majoration enfant de moins de 6 ans", Decimal("5.00")),
-            # Regulated PDSA surcharges (convention médicale; see the sources above).
+            # Regulated PDSA surcharges. ameli.fr/medecin/exercice-liberal/facturation-
+            # remuneration/permanence-soins (12/05/2023): « les majorations spécifiques […]
+            # restent fixées par la convention médicale » — the page's amounts were not found
+            # in the texts searched (ameli NGAP, convention 2024 and its annexes, avenants):
+            # À VÉRIFIER on the NGAP in force. The amounts below agree with secondary sources:
+            # santeducation.com/?p=541 (cabinet 42,5 € 20 h–0 h et 6 h–8 h, 51,5 € 0 h–6 h,
+            # 26,5 € dimanche/férié et samedi ; domicile 46 €, 59,5 €, 30 €, 30 €) and
+            # annuaire-du-net.eu « combien coûte une consultation chez un médecin de garde ».
             Tariff("CRN", "Consultation régulée de nuit (20 h–0 h, 6 h–8 h)", Decimal("42.50")),
             Tariff("CRM", "Consultation régulée de nuit profonde (0 h–6 h)", Decimal("51.50")),
             Tariff("CRD", "Consultation régulée dimanche et jour férié", Decimal("26.50")),

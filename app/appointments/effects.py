@@ -48,6 +48,7 @@ AFTER: dict[EventKind, tuple[Effect, ...]] = {
         Effect.ICAL,
         Effect.ORIENTATION,
     ),
+    EventKind.outcome_undone: (Effect.SAS_PUSH, Effect.ICAL),
     EventKind.window_narrowed: (
         Effect.SAS_PUSH,
         Effect.SAS_HOME_VISIT_WINDOWS,

@@ -22,6 +22,7 @@ class EventKind(enum.StrEnum):
     cancelled = "cancelled"
     rescheduled = "rescheduled"
     outcome = "outcome"  # fulfilled or noshow recorded
+    outcome_undone = "outcome_undone"  # the author undid it the same day: booked again
     window_narrowed = "window_narrowed"  # a home visit's arrival window set by the rounds
 
 

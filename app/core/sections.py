@@ -89,6 +89,9 @@ class RoundsSettings(BaseModel):
     # before a new home visit can start today.
     proposal_days_without_deadline: int = Field(default=2, ge=1, le=14)
     proposal_lead_minutes: int = Field(default=30, ge=0)
+    # The morning round of home visits (triage promises a visit on it; app/core/calendar.py).
+    round_starts: dt.time = dt.time(10, 0)
+    round_ends: dt.time = dt.time(13, 0)
     # The worker optimises today's and tomorrow's rounds up to this local time.
     optimise_before: dt.time = dt.time(10, 0)
     # A booking only inserts into the round in force; the worker re-plans the morning

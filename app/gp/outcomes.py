@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
-from app.appointments import billing, timing
+from app.appointments import billing, events, timing
 from app.appointments import service as appointments_service
 from app.appointments.models import Appointment, AppointmentStatus, Origin
 from app.audit import service as audit_service
@@ -209,12 +209,22 @@ async def undo_outcome(
     ctx: appointments_service.BookingContext,
 ) -> Appointment:
     """Undo an outcome (its author, the same day): the recorded act goes, the appointment
-    is « booked » again and priced as at booking; audited by appointments."""
+    is « booked » again and priced as at booking; audited by appointments.
+
+    The ``outcome_undone`` event follows (app/appointments/effects.py): the SAS, which was
+    told « fulfilled » or « noshow » (INT_R03), hears the corrected « booked » in order,
+    before any outcome recorded again.
+    """
     appointment = await appointments_service.undo_outcome(
         session=session, appointment_id=appointment_id, actor=actor, ctx=ctx
     )
     await session.execute(delete(VisitOutcome).where(VisitOutcome.appointment_id == appointment.id))
     await session.flush()
+    await events.emit(
+        session,
+        ctx.listeners,
+        events.AppointmentEvent(events.EventKind.outcome_undone, appointment, actor, ctx.now),
+    )
     return appointment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.accounts.dependencies import STAFF, CurrentUser, require_roles
 from app.core.clock import NowDep
@@ -36,10 +36,14 @@ async def red_flags(user: CurrentUser) -> Any:
     dependencies=[require_roles(*STAFF)],
 )
 async def create_request(
-    request_in: RequestIn, session: SessionDep, user: CurrentUser, now: NowDep
+    request: Request, request_in: RequestIn, session: SessionDep, user: CurrentUser, now: NowDep
 ) -> Any:
     care_request, outcome = await requests_service.create(
-        session=session, request_in=request_in, actor=user, now=now
+        session=session,
+        request_in=request_in,
+        actor=user,
+        now=now,
+        calendar=request.app.state.calendar,
     )
     return RequestCreated(
         request=RequestOut.model_validate(care_request),

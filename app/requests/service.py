@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.audit import service as audit_service
+from app.core.calendar import DEFAULT_CALENDAR, CareCalendar
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import PARIS, aware
 from app.patients import service as patients_service
@@ -38,7 +39,12 @@ _MANUAL_TRANSITIONS = {
 
 
 async def create(
-    *, session: AsyncSession, request_in: RequestIn, actor: User, now: dt.datetime
+    *,
+    session: AsyncSession,
+    request_in: RequestIn,
+    actor: User,
+    now: dt.datetime,
+    calendar: CareCalendar = DEFAULT_CALENDAR,
 ) -> tuple[CareRequest, TriageOutcome]:
     patient = await patients_service.get(
         session=session, patient_id=request_in.patient_id, actor=actor, purpose="intake"
@@ -62,6 +68,7 @@ async def create(
             destination=request_in.destination,
             modality=request_in.modality,
             teleconsultation_override_reason=request_in.teleconsultation_override_reason,
+            calendar=calendar,
         )
     except TeleconsultationRefused as refused:
         raise InvalidInput(str(refused), field="modality") from refused

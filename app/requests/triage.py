@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from app.core.timeutil import PARIS, at, is_public_holiday
+from app.core.calendar import DEFAULT_CALENDAR, CareCalendar
+from app.core.timeutil import PARIS, at
 from app.practitioners.models import SessionKind
 from app.requests.models import CareRequest, Destination, Urgency, UrgencyDecidedBy
 
@@ -91,17 +92,8 @@ _FEVER = re.compile(
 )
 _NO_FEVER = re.compile(r"(pas de|sans|aucune)\s+(fi[eè]vre|temp[eé]rature)|apyr", re.IGNORECASE)
 
-# Care hours of the platform (home visits from 10:00, teleconsultations until 20:00).
-CARE_OPENS = dt.time(10, 0)
-CARE_CLOSES = dt.time(20, 0)
-# The morning round of home visits; a request received once it has started waits for the next.
-ROUND_STARTS = dt.time(10, 0)
-ROUND_ENDS = dt.time(13, 0)
-# The last teleconsultation of the day starts before this time.
-TELE_LAST_START = dt.time(19, 30)
-# PDSA hours (domain.md; regional): 20:00–08:00, Saturday from 12:00, Sundays and holidays.
-PDSA_NIGHT_ENDS = dt.time(8, 0)
-PDSA_SATURDAY_FROM = dt.time(12, 0)
+# Care hours, the morning round and PDSA hours: one calendar (app/core/calendar.py), built
+# from the settings and shared with billing; each function takes it (default: national).
 _URGENCY_HOURS = {Urgency.same_day: 0, Urgency.within_24h: 24, Urgency.within_48h: 48}
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
@@ -182,19 +174,13 @@ def decide_urgency(
     return chosen or Urgency.within_48h, UrgencyDecidedBy.secretariat
 
 
-def is_care_day(day: dt.date) -> bool:
-    return day.weekday() < 6 and not is_public_holiday(day)
+def is_care_day(day: dt.date, calendar: CareCalendar = DEFAULT_CALENDAR) -> bool:
+    return calendar.is_care_day(day)
 
 
-def in_pdsa_hours(moment: dt.datetime) -> bool:
-    """Out-of-hours care (PDSA) time, when the 116 117 answers (domain.md)."""
-    local = moment.astimezone(PARIS)
-    day, time = local.date(), local.time()
-    if local.weekday() == 6 or is_public_holiday(day):
-        return True
-    if local.weekday() == 5 and time >= PDSA_SATURDAY_FROM:
-        return True
-    return time >= CARE_CLOSES or time < PDSA_NIGHT_ENDS
+def in_pdsa_hours(moment: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR) -> bool:
+    """Out-of-hours care (PDSA) time, when the 116 117 answers (the billing's calendar)."""
+    return calendar.in_pdsa_hours(moment)
 
 
 def french_day(day: dt.date) -> str:
@@ -207,18 +193,18 @@ def french_moment(moment: dt.datetime) -> str:
 
 
 def deadline_with_note(
-    urgency: Urgency, received_at: dt.datetime
+    urgency: Urgency, received_at: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR
 ) -> tuple[dt.datetime, str | None]:
     """The deadline, and a French note when it moved past a day the platform is closed."""
     target = (received_at + dt.timedelta(hours=_URGENCY_HOURS[urgency])).astimezone(PARIS)
     day = target.date()
-    if target.time() >= CARE_CLOSES:
+    if target.time() >= calendar.care_closes:
         day += dt.timedelta(days=1)
     closed = []
-    while not is_care_day(day):
+    while not calendar.is_care_day(day):
         closed.append(day)
         day += dt.timedelta(days=1)
-    deadline = at(day, CARE_CLOSES)
+    deadline = at(day, calendar.care_closes)
     if not closed:
         return deadline, None
     return deadline, (
@@ -228,37 +214,43 @@ def deadline_with_note(
     )
 
 
-def deadline_for(urgency: Urgency, received_at: dt.datetime) -> dt.datetime:
+def deadline_for(
+    urgency: Urgency, received_at: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR
+) -> dt.datetime:
     """The close of the care day on which `received + N hours` falls, or of the next care day.
 
     Counting in the platform's opening hours means a deadline never expires on a
     Sunday, a public holiday or at night: it moves to the next day the platform cares.
     """
-    return deadline_with_note(urgency, received_at)[0]
+    return deadline_with_note(urgency, received_at, calendar)[0]
 
 
-def urgency_covering(start: dt.datetime, received_at: dt.datetime) -> Urgency:
+def urgency_covering(
+    start: dt.datetime, received_at: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR
+) -> Urgency:
     """The tightest urgency whose deadline holds this slot (a regulator's booking is their
     decision); beyond 48 h the SNP default, and the booking's deadline check applies."""
     for urgency in (Urgency.same_day, Urgency.within_24h, Urgency.within_48h):
-        if start <= deadline_for(urgency, received_at):
+        if start <= deadline_for(urgency, received_at, calendar):
             return urgency
     return Urgency.within_48h
 
 
-def next_round(received_at: dt.datetime) -> dt.date:
+def next_round(received_at: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR) -> dt.date:
     """The first morning round not yet started when the request arrives."""
     local = received_at.astimezone(PARIS)
-    day = local.date() + dt.timedelta(days=1 if local.time() >= ROUND_STARTS else 0)
-    while not is_care_day(day):
+    day = local.date() + dt.timedelta(days=1 if local.time() >= calendar.round_starts else 0)
+    while not calendar.is_care_day(day):
         day += dt.timedelta(days=1)
     return day
 
 
-def next_teleconsultation_day(received_at: dt.datetime) -> dt.date:
+def next_teleconsultation_day(
+    received_at: dt.datetime, calendar: CareCalendar = DEFAULT_CALENDAR
+) -> dt.date:
     local = received_at.astimezone(PARIS)
-    day = local.date() + dt.timedelta(days=1 if local.time() >= TELE_LAST_START else 0)
-    while not is_care_day(day):
+    day = local.date() + dt.timedelta(days=1 if local.time() >= calendar.tele_last_start else 0)
+    while not calendar.is_care_day(day):
         day += dt.timedelta(days=1)
     return day
 
@@ -269,28 +261,31 @@ def offers(
     received_at: dt.datetime,
     deadline: dt.datetime,
     teleconsultation_allowed: bool = True,
+    calendar: CareCalendar = DEFAULT_CALENDAR,
 ) -> tuple[Offer, ...]:
     """What the platform can actually promise, modality by modality, best first.
 
-    A home visit is done on a morning round (10:00–13:00): once today's has started, the
-    next one may be after the deadline. Then the triage says so and offers, in order, a
-    teleconsultation within the deadline, the next round (with the reason, for the booking's
-    derogation), the 116 117 out of hours, and the *non pourvue* outcome — never a silent
-    late promise.
+    A home visit is done on a morning round (by default 10:00–13:00): once today's has
+    started, the next one may be after the deadline. Then the triage says so and offers, in
+    order, a teleconsultation within the deadline, the next round (with the reason, for the
+    booking's derogation), the 116 117 out of hours, and the *non pourvue* outcome — never a
+    silent late promise.
     """
-    rnd = next_round(received_at)
-    round_by = at(rnd, ROUND_ENDS)
-    tele_day = next_teleconsultation_day(received_at)
-    tele_by = at(tele_day, CARE_CLOSES)
+    rnd = next_round(received_at, calendar)
+    round_by = at(rnd, calendar.round_ends)
+    tele_day = next_teleconsultation_day(received_at, calendar)
+    tele_by = at(tele_day, calendar.care_closes)
+    closes = f"{calendar.care_closes:%H:%M}"
+    hours = calendar.round_hours()
     out: list[Offer] = []
     if modality == SessionKind.home_visit:
-        round_note = f"Visite à domicile lors de la tournée du {french_day(rnd)} (10:00–13:00)"
+        round_note = f"Visite à domicile lors de la tournée du {french_day(rnd)} ({hours})"
         if round_by <= deadline:
             return (Offer(OfferKind.home_visit, round_by, True, round_note + "."),)
         local = received_at.astimezone(PARIS)
         why = (
-            "la tournée du matin (10:00–13:00) a déjà commencé"
-            if is_care_day(local.date()) and local.time() >= ROUND_STARTS
+            f"la tournée du matin ({hours}) a déjà commencé"
+            if calendar.is_care_day(local.date()) and local.time() >= calendar.round_starts
             else "pas de tournée avant"
         )
         if teleconsultation_allowed and tele_by <= deadline:
@@ -300,7 +295,7 @@ def offers(
                     tele_by,
                     True,
                     f"Visite impossible dans l'échéance ({why}) : téléconsultation le "
-                    f"{french_day(tele_day)} avant 20:00.",
+                    f"{french_day(tele_day)} avant {closes}.",
                 )
             )
         out.append(
@@ -319,7 +314,7 @@ def offers(
                     OfferKind.teleconsultation,
                     tele_by,
                     True,
-                    f"Téléconsultation le {french_day(tele_day)} avant 20:00.",
+                    f"Téléconsultation le {french_day(tele_day)} avant {closes}.",
                 ),
             )
         out.append(
@@ -331,7 +326,7 @@ def offers(
                 f"{french_moment(deadline)} : plus de créneau aujourd'hui.",
             )
         )
-    if in_pdsa_hours(received_at):
+    if calendar.in_pdsa_hours(received_at):
         out.append(
             Offer(
                 OfferKind.elsewhere,
@@ -381,6 +376,7 @@ def triage(
     destination: Destination | None = None,
     modality: SessionKind | None = None,
     teleconsultation_override_reason: str | None = None,
+    calendar: CareCalendar = DEFAULT_CALENDAR,
 ) -> TriageOutcome:
     """Red flags and orientation first, then the infant prompts, urgency, deadline, offers."""
     today = received_at.astimezone(PARIS).date()
@@ -417,7 +413,7 @@ def triage(
             "motif de la dérogation (teleconsultation_override_reason)."
         )
     chosen, decided_by = decide_urgency(birth_date, today, urgency, by_regulator=by_regulator)
-    deadline, note = deadline_with_note(chosen, received_at)
+    deadline, note = deadline_with_note(chosen, received_at, calendar)
     suggested = suggest_modality(
         cannot_travel=cannot_travel,
         reduced_mobility=reduced_mobility,
@@ -431,6 +427,7 @@ def triage(
         received_at=received_at,
         deadline=deadline,
         teleconsultation_allowed=tele_allowed,
+        calendar=calendar,
     )
     message = "Demande de soins non programmés à planifier."
     if not offered[0].within_deadline or offered[0].modality != (modality or suggested):
@@ -465,7 +462,9 @@ class Outlook:
     deadline_note: str | None
 
 
-def outlook(care_request: CareRequest, birth_date: dt.date) -> Outlook:
+def outlook(
+    care_request: CareRequest, birth_date: dt.date, calendar: CareCalendar = DEFAULT_CALENDAR
+) -> Outlook:
     """The triage's offers again for a stored request (same rules as at intake)."""
     prompts = (
         INFANT_PROMPTS if infant_months(birth_date, care_request.received_at) is not None else ()
@@ -480,5 +479,6 @@ def outlook(care_request: CareRequest, birth_date: dt.date) -> Outlook:
         received_at=care_request.received_at,
         deadline=care_request.deadline,
         teleconsultation_allowed=tele_allowed,
+        calendar=calendar,
     )
     return Outlook(prompts, found, care_request.deadline_note)

@@ -216,6 +216,7 @@ async def book(
                     medecin_traitant_status=_medecin_traitant_status(medecin_traitant_status),
                 ),
                 ctx=ctx,
+                calendar=request.app.state.calendar,
             )
     except ValidationError as exc:
         message = " ; ".join(french_message(dict(e)) for e in exc.errors())

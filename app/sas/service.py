@@ -24,6 +24,7 @@ from app.appointments.models import Appointment, Origin
 from app.appointments.schemas import BookingIn
 from app.appointments.service import BookingContext
 from app.audit import service as audit_service
+from app.core.calendar import DEFAULT_CALENDAR, CareCalendar
 from app.core.errors import Forbidden, NotFound
 from app.patients import service as patients_service
 from app.patients.models import MedecinTraitantStatus
@@ -210,6 +211,7 @@ async def book_for_regulator(
     start_at: dt.datetime,
     patient: SasPatient,
     ctx: BookingContext,
+    calendar: CareCalendar = DEFAULT_CALENDAR,
 ) -> Appointment:
     """A regulator books a SNP slot for a patient: patient, SAS request, then booking."""
     if actor.role != Role.regulator:
@@ -241,13 +243,14 @@ async def book_for_regulator(
             channel=Channel.sas,
             reason=patient.reason,
             modality=kind,
-            urgency=patient.urgency or urgency_covering(start_at, ctx.now),
+            urgency=patient.urgency or urgency_covering(start_at, ctx.now, calendar),
             teleconsultation_override_reason="Décision du médecin régulateur du SAS"
             if kind == SessionKind.teleconsultation
             else None,
         ),
         actor=actor,
         now=ctx.now,
+        calendar=calendar,
     )
     return await appointments_service.book(
         session=session,

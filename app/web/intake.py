@@ -342,7 +342,11 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
     try:
         async with session.begin_nested():
             care_request, outcome = await requests_service.create(
-                session=session, request_in=request_in, actor=user, now=request.app.state.clock()
+                session=session,
+                request_in=request_in,
+                actor=user,
+                now=request.app.state.clock(),
+                calendar=request.app.state.calendar,
             )
     except InvalidInput as exc:
         errors.add(exc.field or "modality", exc.message)
@@ -392,7 +396,7 @@ async def _request_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     patient = await session.get(Patient, care_request.patient_id)
-    triage_view = outlook(care_request, patient.birth_date)
+    triage_view = outlook(care_request, patient.birth_date, request.app.state.calendar)
     found = None
     if care_request.status in (RequestStatus.new, RequestStatus.unreachable):
         found = await integrations.proposals(

@@ -73,6 +73,8 @@ SECTION_VALUES = {
         "ROUNDS_TIMEOUT_GRACE_S": "4",
         "PROPOSAL_DAYS_WITHOUT_DEADLINE": "3",
         "PROPOSAL_LEAD_MINUTES": "45",
+        "ROUND_STARTS": "09:00",
+        "ROUND_ENDS": "12:30",
         "OPTIMISE_BEFORE": "09:30",
         "ROUNDS_REPLAN_DEBOUNCE_S": "0.5",
         "PROPOSAL_HOLD_SECONDS": "90",
@@ -258,6 +260,14 @@ async def test_each_variable_reaches_its_user(
         assert state.orientation_settings is settings.orientation
         intervals = {name: interval for name, interval, _ in state.periodic_jobs}
         assert intervals["orientation.sweep"] == 600
+        # Triage and billing read one calendar: PDSA hours (root) and the round (rounds).
+        assert state.calendar.pdsa is state.tariffs.pdsa
+        assert state.calendar.care_closes == dt.time(19)
+        assert state.calendar.pdsa.holidays_subdivision == "57"
+        assert (state.calendar.round_starts, state.calendar.round_ends) == (
+            dt.time(9),
+            dt.time(12, 30),
+        )
         # Root: the token lifetime, the periodic jobs' leases.
         assert state.leader_election.lease_seconds == 12
         assert state.token_signer.lifetime_seconds == 33 * 60
