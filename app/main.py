@@ -41,6 +41,7 @@ DOMAINS = (
     "gp",
     "orientation",
     "indicators",
+    "waitlist",
     "dataprotection",
     "web",
 )
