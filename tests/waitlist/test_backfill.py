@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.audit.models import AuditEvent
+from app.core.timeutil import PARIS
+from app.indicators import service as indicators_service
 from app.waitlist.wiring import sweep_job
 from tests.factories import make_patient
 
@@ -169,12 +171,21 @@ async def test_a_passing_deadline_makes_the_request_non_pourvue_and_counted(
     assert "non pourvue" in (care_request.status_note or "")
     [entry] = await fresh(db, WaitlistEntry)
     assert entry.status == "expired"
-    indicators = (
-        await client.get("/api/indicators", headers=world.coordinator)
-    ).json()["waitlist"]
-    assert indicators["unfilled"]["total"] == 1
-    assert indicators["unfilled"]["by_modality"] == {"teleconsultation": 1}
-    assert indicators["unfilled"]["by_channel"] == {"phone": 1}
+    today = clock().astimezone(PARIS).date()
+    report = await indicators_service.compute(
+        session=db, span=indicators_service.period(None, None, today), tariffs=app.state.tariffs
+    )
+    await db.commit()
+    counted = report.as_dict()["waitlist"]
+    assert counted["unfilled"]["total"] == 1
+    assert counted["unfilled"]["by_modality"]["teleconsultation"] == 1
+    assert counted["unfilled"]["by_channel"] == {"phone": 1, "sas": 0, "web": 0}
+    assert counted["unfilled"]["by_commune"]["94016"] == 1  # the patient's commune (Cachan)
+    assert sum(counted["unfilled"]["by_week"].values()) == 1
+    assert (counted["waiting_at_end"], counted["left"]) == (0, 1)
+    # Shown masked ("<5") to the coordinator, as every small count.
+    shown = (await client.get("/api/indicators", headers=world.coordinator)).json()
+    assert shown["waitlist"]["unfilled"]["total"] == "<5"
 
 
 async def test_without_sms_consent_the_slot_is_on_the_call_list_one_click_books(
