@@ -84,6 +84,9 @@ class Backfill:
     secretariat_phone: str = ""
     tz: ZoneInfo = PARIS
     planner: Planner | None = None
+    # OUI/NON needs a sender patients can answer (SMS_REPLY_MODE=reply_capable); from an
+    # alphanumeric sender nobody can reply, so every waiting patient is on the call list.
+    sms_replies: bool = True
 
 
 @dataclass(frozen=True)
@@ -519,7 +522,7 @@ async def offer_next(
             SlotOffer.channel == OfferChannel.sms,
         )
     )
-    if pending is not None:
+    if pending is not None or not bf.sms_replies:
         return None  # one SMS offer at a time per slot
     ranked = await rank(session=session, slot=slot, now=now, bf=bf)
     chosen = next((c for c in ranked if c.by_sms), None)
@@ -793,7 +796,9 @@ async def call_list(
             )
         )
         ranked = [c for c in await rank(session=session, slot=slot, now=now, bf=bf)]
-        to_call = [c for c in ranked if not c.by_sms and c.entry.consent_call][:limit]
+        to_call = [
+            c for c in ranked if (not c.by_sms or not bf.sms_replies) and c.entry.consent_call
+        ][:limit]
         out.append(ToOffer(slot, practitioner, pending, to_call))
     return out
 

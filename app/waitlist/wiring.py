@@ -27,6 +27,7 @@ def backfill(app: FastAPI) -> service.Backfill:
         secretariat_phone=telephony.secretariat_phone,
         tz=telephony.tz,
         planner=getattr(app.state, "rounds_planner", None),
+        sms_replies=telephony.reply_capable,
     )
 
 

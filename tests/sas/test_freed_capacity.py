@@ -77,7 +77,12 @@ async def test_a_cancelled_teleconsultation_slot_is_in_the_next_slot_search(
 
 
 async def test_a_cancelled_home_visit_drops_the_days_cached_windows_at_once(
-    app, client, db, clock, fhir, fake_rounds  # noqa: F811
+    app,
+    client,
+    db,
+    clock,
+    fhir,
+    fake_rounds,  # noqa: F811
 ):
     today = clock().astimezone(PARIS).date()
     gp = await make_practitioner(db, family_name="Visites")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.requests.models import CareRequest
 from app.waitlist.models import FreedSlot, SlotOffer, WaitlistEntry
+from tests.core.conftest import world  # noqa: F401
 from tests.factories import make_patient
 from tests.messaging.conftest import (  # noqa: F401
     PATIENT_PHONE,
@@ -22,7 +23,6 @@ from tests.messaging.conftest import (  # noqa: F401
     tomorrow_at,
     worker,
 )
-from tests.core.conftest import world  # noqa: F401
 from tests.telephony.signing import incoming_sms_params
 
 __all__ = ["PATIENT_PHONE", "book", "tomorrow_at", "worker"]
@@ -38,7 +38,7 @@ async def sms_from(client, fake, phone: str, body: str):
 
 
 async def waiting_patient(
-    client, db, world, phone: str, *, consent_sms: bool = True, family: str = "Attente", **extra
+    client, db, world_, phone: str, *, consent_sms: bool = True, family: str = "Attente", **extra
 ) -> dict[str, Any]:
     """A patient whose request (teleconsultation, within 48 h) waits on the list."""
     patient = await make_patient(db, phone=phone, family_name=family, sms_consent=False)
@@ -46,11 +46,11 @@ async def waiting_patient(
     created = await client.post(
         "/api/requests",
         json={"patient_id": patient.id, "reason": "Toux", "urgency": "within_48h"},
-        headers=world.secretary,
+        headers=world_.secretary,
     )
     assert created.status_code == 201, created.text
     body = {"request_id": created.json()["request"]["id"], "consent_sms": consent_sms, **extra}
-    response = await client.post("/api/waitlist", json=body, headers=world.secretary)
+    response = await client.post("/api/waitlist", json=body, headers=world_.secretary)
     assert response.status_code == 201, response.text
     return {"patient": patient, "entry": response.json(), "phone": phone}
 

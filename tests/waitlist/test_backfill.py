@@ -82,9 +82,7 @@ async def test_sms_cancellation_offers_the_slot_and_oui_books_it_the_next_get_no
     assert entries[b["entry"]["request_id"]] == "waiting"
     [offer_row] = await fresh(db, SlotOffer)
     assert (offer_row.status, offer_row.rank) == ("accepted", 1)
-    actions = {
-        e.action for e in await fresh(db, AuditEvent) if e.entity_type == "waitlist_slot"
-    }
+    actions = {e.action for e in await fresh(db, AuditEvent) if e.entity_type == "waitlist_slot"}
     assert {"slot_freed", "waitlist_offer", "waitlist_offer_accepted"} <= actions
     # Nothing more happens for the others when the sweep runs.
     await sweep_job(app)
@@ -200,9 +198,7 @@ async def test_without_sms_consent_the_slot_is_on_the_call_list_one_click_books(
         practitioner_id=world.titular.id,
         start=start,
     )
-    waiting = await waiting_patient(
-        client, db, world, A, consent_sms=False, reachable="après 17 h"
-    )
+    waiting = await waiting_patient(client, db, world, A, consent_sms=False, reachable="après 17 h")
     cancelled = await client.post(
         f"/api/appointments/{booked['id']}/cancel",
         json={"reason": "absence du médecin"},

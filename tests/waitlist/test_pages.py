@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.appointments.models import Appointment, AppointmentStatus
 from app.patients.models import Patient
 from tests.factories import make_patient
-from tests.web.conftest import csrf_of, login_as
+from tests.web.conftest import login_as
 
 from .conftest import book, tomorrow_at, worker
 
@@ -28,9 +28,7 @@ async def _request(client, db, world, **patient) -> int:
     return created.json()["request"]["id"]
 
 
-async def test_a_request_goes_on_the_list_from_its_page_with_consent_recorded(
-    client, db, world
-):
+async def test_a_request_goes_on_the_list_from_its_page_with_consent_recorded(client, db, world):
     request_id = await _request(
         client, db, world, family_name="Attente", phone="+33639980021", sms_consent=False
     )
@@ -112,4 +110,39 @@ async def test_a_freed_slot_is_on_the_dashboard_to_call_and_one_click_books_it(
     assert appointment is not None and appointment.start_at == start
     twice = await client.post(action.group(1), data={"entry_id": entry, "csrf_token": csrf})
     assert twice.status_code == 409
-    assert "Aucun créneau libéré à proposer." in unescape((await client.get("/liste-attente/tableau")).text)
+    after = unescape((await client.get("/liste-attente/tableau")).text)
+    assert "Aucun créneau libéré à proposer." in after
+
+
+async def test_from_an_alphanumeric_sender_nobody_is_texted_an_offer_all_are_called(
+    app, client, db, world, fake_twilio
+):
+    """Patients cannot answer an alphanumeric sender: no OUI/NON offer, the call list."""
+    app.state.telephony_settings = app.state.telephony_settings.model_copy(
+        update={"sms_reply_mode": "alphanumeric"}
+    )
+    first = await make_patient(db)
+    await db.commit()
+    booked = await book(
+        client,
+        world.secretary,
+        patient_id=first.id,
+        practitioner_id=world.titular.id,
+        start=tomorrow_at(world, 14),
+    )
+    request_id = await _request(client, db, world, family_name="Texto", phone="+33639980023")
+    response = await client.post(
+        "/api/waitlist",
+        json={"request_id": request_id, "consent_sms": True},
+        headers=world.secretary,
+    )
+    assert response.status_code == 201, response.text
+    await client.post(
+        f"/api/appointments/{booked['id']}/cancel",
+        json={"reason": "absence"},
+        headers=world.secretary,
+    )
+    await worker(app).drain()
+    assert [m for m in fake_twilio.messages if m.to == "+33639980023"] == []
+    await login_as(client, "secretaire")
+    assert "TEXTO Jeanne" in unescape((await client.get("/liste-attente/tableau")).text)

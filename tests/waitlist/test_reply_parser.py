@@ -14,7 +14,9 @@ yes_words = st.sampled_from(["OUI", "oui", "Oui", "ouï", "OUÍ", "oUi", "ok", "
 no_words = st.sampled_from(["NON", "non", "Non", "nön", "NÔN", "no"])
 # Extra words with neither a yes/no word nor digits (accents and punctuation welcome).
 filler = st.lists(
-    st.sampled_from(["merci", "beaucoup", "!", "svp", "c'est", "parfait", "à", "très", "bien", "."]),
+    st.sampled_from(
+        ["merci", "beaucoup", "!", "svp", "c'est", "parfait", "à", "très", "bien", "."]
+    ),
     max_size=4,
 )
 
