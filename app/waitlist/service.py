@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
+from app.appointments import service as appointments_service
 from app.appointments.events import AppointmentEvent, EventKind
 from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.service import BookingContext, check_request_open
@@ -40,7 +41,7 @@ from app.messaging import outbound
 from app.messaging.models import InboundAction, InboundSms, SmsKind
 from app.messaging.replies import patient_actor
 from app.patients.models import Patient
-from app.practitioners.models import Practitioner, SessionKind
+from app.practitioners.models import DutySession, Practitioner, SessionKind
 from app.requests import service as requests_service
 from app.requests.models import CareRequest, RequestStatus, Urgency
 from app.rounds import holds as holds_service
@@ -525,7 +526,15 @@ async def offer_next(
     if pending is not None or not bf.sms_replies:
         return None  # one SMS offer at a time per slot
     ranked = await rank(session=session, slot=slot, now=now, bf=bf)
-    chosen = next((c for c in ranked if c.by_sms), None)
+    # One live offer per patient: whoever is already asked about another slot waits.
+    busy = set(
+        (
+            await session.scalars(
+                select(SlotOffer.entry_id).where(SlotOffer.status == OfferStatus.pending)
+            )
+        ).all()
+    )
+    chosen = next((c for c in ranked if c.by_sms and c.entry.id not in busy), None)
     if chosen is None:
         return None
     # The offer holds the slot: no later than the slot's start minus the lead time.
@@ -861,11 +870,85 @@ class Swept:
     offers_expired: int = 0
     slots_lost: int = 0
     unfilled: int = 0
+    opened: int = 0
+
+
+async def _opened_sessions(session: AsyncSession, now: dt.datetime, bf: Backfill) -> int:
+    """A session opened by hand (no template: the coordinator's one-off) is capacity for the
+    list: as many of its free slots as requests wait for it (a round: the whole session)."""
+    kinds = set(
+        (
+            await session.scalars(
+                select(WaitlistEntry.modality).where(WaitlistEntry.status == EntryStatus.waiting)
+            )
+        ).all()
+    )
+    if not kinds:
+        return 0
+    seen = {
+        key.split(":")[1]
+        for key in (
+            await session.scalars(
+                select(FreedSlot.source_key).where(FreedSlot.source == FreedSource.session_opened)
+            )
+        ).all()
+    }
+    duties = (
+        await session.scalars(
+            select(DutySession)
+            .where(
+                DutySession.template_id.is_(None),
+                DutySession.cancelled.is_(False),
+                DutySession.kind.in_(kinds),
+                DutySession.end_at > now + MIN_LEAD,
+            )
+            .order_by(DutySession.start_at, DutySession.id)
+        )
+    ).all()
+    released = 0
+    for duty in duties:
+        if str(duty.id) in seen:
+            continue
+        windows: list[tuple[dt.datetime, dt.datetime]]
+        if duty.kind == SessionKind.home_visit:
+            windows = [(max(duty.start_at, now + MIN_LEAD), duty.end_at)]
+        else:
+            wanting = await session.scalar(
+                select(func.count(WaitlistEntry.id)).where(
+                    WaitlistEntry.status == EntryStatus.waiting,
+                    WaitlistEntry.modality == duty.kind,
+                    WaitlistEntry.deadline >= duty.start_at,
+                )
+            )
+            free = await appointments_service.free_slots(
+                session=session,
+                start=max(duty.start_at, now + MIN_LEAD),
+                end=duty.end_at,
+                practitioner_ids=[duty.practitioner_id],
+                kind=duty.kind,
+                now=now,
+            )
+            windows = [(s, e) for d, s, e in free if d.id == duty.id][: wanting or 0]
+        for start_at, end_at in windows:
+            slot = await release(
+                session=session,
+                practitioner_id=duty.practitioner_id,
+                kind=duty.kind,
+                start_at=start_at,
+                end_at=end_at,
+                source=FreedSource.session_opened,
+                source_key=f"session:{duty.id}:{int(start_at.timestamp())}",
+                now=now,
+                bf=bf,
+            )
+            released += slot is not None
+    return released
 
 
 async def sweep(*, session: AsyncSession, now: dt.datetime, bf: Backfill) -> Swept:
     """Silent offers pass to the next; past slots are lost; past deadlines → *non pourvue*."""
     done = Swept()
+    done.opened = await _opened_sessions(session, now, bf)
     expired = (
         await session.scalars(
             select(SlotOffer)

@@ -226,3 +226,31 @@ async def test_without_sms_consent_the_slot_is_on_the_call_list_one_click_books(
     rows = (await db.execute(select(SlotOffer.channel, SlotOffer.status))).all()
     await db.commit()
     assert rows == [("call", "accepted")]
+
+
+async def test_a_session_opened_by_the_coordinator_is_offered_to_the_waiting_list(
+    app, client, db, world, fake_twilio
+):
+    await waiting_patient(client, db, world, A)
+    await waiting_patient(client, db, world, B)
+    tomorrow = world.today + dt.timedelta(days=1)
+    opened = await client.post(
+        f"/api/practitioners/{world.other_titular.id}/sessions",
+        json={
+            "date": tomorrow.isoformat(),
+            "kind": "teleconsultation",
+            "start_time": "08:00",
+            "end_time": "09:00",
+        },
+        headers=world.coordinator,
+    )
+    assert opened.status_code == 201, opened.text
+    done = await sweep_job(app)
+    await worker(app).drain()
+    assert done.opened == 2  # one slot per waiting request, not the whole session
+    [to_a], [to_b] = texts_to(fake_twilio, A), texts_to(fake_twilio, B)
+    assert "Bernard" in to_a and "mardi 08/12 à 8h." in to_a
+    assert "mardi 08/12 à 8h15" in to_b
+    assert {s.source for s in await fresh(db, FreedSlot)} == {"session_opened"}
+    again = await sweep_job(app)
+    assert again.opened == 0
