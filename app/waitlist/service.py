@@ -36,7 +36,7 @@ from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.service import BookingContext, check_request_open
 from app.audit import service as audit_service
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from app.core.timeutil import PARIS
+from app.core.timeutil import PARIS, day_bounds
 from app.messaging import outbound
 from app.messaging.models import InboundAction, InboundSms, SmsKind
 from app.messaging.replies import patient_actor
@@ -361,11 +361,14 @@ async def _on_booked(session: AsyncSession, appointment: Appointment, now: dt.da
             FreedSlot.status == SlotStatus.open,
             FreedSlot.practitioner_id == appointment.practitioner_id,
             FreedSlot.kind == appointment.kind,
-            FreedSlot.start_at < appointment.end_at,
-            FreedSlot.end_at > appointment.start_at,
+            FreedSlot.start_at < day_bounds(appointment.start_at.astimezone(PARIS).date())[1],
+            FreedSlot.end_at > day_bounds(appointment.start_at.astimezone(PARIS).date())[0],
         )
     )
     for slot in filled.all():
+        overlaps = slot.start_at < appointment.end_at and appointment.start_at < slot.end_at
+        if slot.kind != SessionKind.home_visit and not overlaps:
+            continue  # a round's freed place is refilled by any visit of that round
         slot.status = SlotStatus.refilled
         slot.refilled_at = now
         slot.refilled_appointment_id = appointment.id
@@ -470,10 +473,7 @@ async def _fit_round(
         here = [
             (score, o)
             for score, o in options
-            if o.practitioner_id == slot.practitioner_id
-            and o.date == day
-            and o.start_at < slot.end_at
-            and o.end_at > slot.start_at
+            if o.practitioner_id == slot.practitioner_id and o.date == day
         ]
         if not here:
             continue
