@@ -676,7 +676,8 @@ async def answer(
     if (
         slot.status != SlotStatus.open
         or entry.status != EntryStatus.waiting
-        or offer.status not in (OfferStatus.pending, OfferStatus.expired)
+        # A late or changed answer still books a slot nobody took (first OUI wins).
+        or offer.status not in (OfferStatus.pending, OfferStatus.expired, OfferStatus.declined)
         or slot.start_at < now
     ):
         await _taken(session, offer, patient, bf, now)
@@ -738,7 +739,12 @@ async def _book(
 async def _taken(
     session: AsyncSession, offer: SlotOffer, patient: Patient, bf: Backfill, now: dt.datetime
 ) -> None:
-    if offer.status in (OfferStatus.pending, OfferStatus.expired, OfferStatus.withdrawn):
+    if offer.status in (
+        OfferStatus.pending,
+        OfferStatus.expired,
+        OfferStatus.declined,
+        OfferStatus.withdrawn,
+    ):
         offer.status = OfferStatus.taken
         offer.answered_at = now
         await _audit_answer(session, offer, "taken")
