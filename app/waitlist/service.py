@@ -418,9 +418,17 @@ class Candidate:
 
 
 async def rank(
-    *, session: AsyncSession, slot: FreedSlot, now: dt.datetime, bf: Backfill
+    *,
+    session: AsyncSession,
+    slot: FreedSlot,
+    now: dt.datetime,
+    bf: Backfill,
+    check_round: bool = True,
 ) -> list[Candidate]:
-    """The waiting requests this slot fits, best first (none already offered it)."""
+    """The waiting requests this slot fits, best first (none already offered it).
+
+    ``check_round=False`` skips the home-visit insertion check (the polled call list: the
+    one-click booking checks it)."""
     offered = select(SlotOffer.entry_id).where(SlotOffer.freed_slot_id == slot.id)
     rows = await session.execute(
         select(WaitlistEntry, CareRequest, Patient)
@@ -440,7 +448,7 @@ async def rank(
         .order_by(WaitlistEntry.deadline, WaitlistEntry.id)
     )
     found = [Candidate(e, r, p, slot.start_at, slot.end_at) for e, r, p in rows.all()]
-    if slot.kind == SessionKind.home_visit:
+    if slot.kind == SessionKind.home_visit and check_round:
         found = await _fit_round(session, slot, found, now, bf)
     return sorted(found, key=lambda c: c.key(slot))
 
@@ -810,7 +818,7 @@ async def call_list(
                 SlotOffer.freed_slot_id == slot.id, SlotOffer.status == OfferStatus.pending
             )
         )
-        ranked = [c for c in await rank(session=session, slot=slot, now=now, bf=bf)]
+        ranked = await rank(session=session, slot=slot, now=now, bf=bf, check_round=False)
         to_call = [
             c for c in ranked if (not c.by_sms or not bf.sms_replies) and c.entry.consent_call
         ][:limit]

@@ -112,6 +112,8 @@ async def test_a_freed_slot_is_on_the_dashboard_to_call_and_one_click_books_it(
     assert twice.status_code == 409
     after = unescape((await client.get("/liste-attente/tableau")).text)
     assert "Aucun créneau libéré à proposer." in after
+    log = unescape((await client.get("/liste-attente")).text)
+    assert "annulé par la plateforme" in log and "appel à" in log and "repris à" in log
 
 
 async def test_from_an_alphanumeric_sender_nobody_is_texted_an_offer_all_are_called(
