@@ -42,6 +42,7 @@ DOMAINS = (
     "gp",
     "orientation",
     "indicators",
+    "waitlist",
     "dataprotection",
     "web",
 )

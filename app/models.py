@@ -19,6 +19,7 @@ DOMAINS_WITH_MODELS = (
     "gp",
     "orientation",
     "territory",
+    "waitlist",
 )
 
 for _domain in DOMAINS_WITH_MODELS:

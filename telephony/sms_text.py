@@ -31,6 +31,8 @@ __all__ = [
     "reminder",
     "segment_info",
     "segments",
+    "slot_offer",
+    "slot_offer_answer",
     "start_confirmation",
     "stop_confirmation",
 ]
@@ -255,3 +257,43 @@ def start_confirmation(*, cpts_name: str) -> str:
         "Nos SMS sont réactivés. Pour ne plus les recevoir, répondez STOP.",
         signature=cpts_name,
     )
+
+
+def slot_offer(
+    *,
+    modality: Modality | str,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    practitioner: str,
+    code: str,
+    reply_by: dt.datetime,
+    cpts_name: str,
+    tz: ZoneInfo = PARIS,
+) -> str:
+    """A freed slot offered to a waiting patient: what, when, and the code to reply with.
+
+    "Répondez OUI 1234 avant 10h40": the code ties the answer to this offer (a patient
+    may have several); the slot is held for them until ``reply_by``.
+    """
+    modality = Modality(modality)
+    deadline = _hm(_local(reply_by, tz))
+    return _join(
+        f"Un créneau s'est libéré: {_what(modality, practitioner)} "
+        f"{_when(modality, start, end, tz)}.",
+        f"Pour le réserver, répondez OUI {code} avant {deadline} (NON {code} pour le laisser).",
+        signature=cpts_name,
+    )
+
+
+def slot_offer_answer(*, outcome: str, cpts_name: str, secretariat_phone: str = "") -> str:
+    """Answer to an OUI that booked nothing: ``taken`` (somebody else was first) or
+    ``unknown`` (no offer with this code for this number)."""
+    contact = f" Pour nous joindre: {gsm_fold(secretariat_phone)}." if secretariat_phone else ""
+    if outcome == "taken":
+        text = (
+            "Désolé, ce créneau vient d'être pris par un autre patient. Vous restez sur notre "
+            "liste: nous vous recontactons dès qu'un autre se libère."
+        )
+    else:
+        text = f"Nous n'avons pas retrouvé de proposition en cours avec ce code.{contact}"
+    return _join(text, signature=cpts_name)

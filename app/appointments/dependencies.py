@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from app.appointments.service import BookingContext
 
 
 def booking_context(request: Request) -> BookingContext:
-    state = request.app.state
+    return booking_context_for(request.app)
+
+
+def booking_context_for(app: FastAPI) -> BookingContext:
+    """The same context for work outside a request (periodic jobs)."""
+    state = app.state
     return BookingContext(
         now=state.clock(),
         listeners=tuple(state.appointment_listeners),

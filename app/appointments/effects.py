@@ -25,16 +25,19 @@ class Effect(enum.StrEnum):
     SMS = "messaging.sms"  # confirmation, change, cancellation, narrowed window
     ICAL = "gp.ical"  # calendar SEQUENCE and departures
     ORIENTATION = "orientation.enter_seen_patient"  # seen without médecin traitant
+    # Freed capacity offered to the waiting list; a booked waiting request leaves it.
+    WAITLIST = "waitlist.backfill"
 
 
 AFTER: dict[EventKind, tuple[Effect, ...]] = {
-    EventKind.booked: (Effect.SAS_PUSH, Effect.SAS_HOME_VISIT_WINDOWS, Effect.SMS),
+    EventKind.booked: (Effect.SAS_PUSH, Effect.SAS_HOME_VISIT_WINDOWS, Effect.SMS, Effect.WAITLIST),
     EventKind.cancelled: (
         Effect.REPLAN_ROUNDS,
         Effect.SAS_PUSH,
         Effect.SAS_HOME_VISIT_WINDOWS,
         Effect.SMS,
         Effect.ICAL,
+        Effect.WAITLIST,  # after the re-plan: the round the offer is checked against
     ),
     EventKind.rescheduled: (
         Effect.SAS_PUSH,
@@ -47,6 +50,7 @@ AFTER: dict[EventKind, tuple[Effect, ...]] = {
         Effect.SAS_HOME_VISIT_WINDOWS,
         Effect.ICAL,
         Effect.ORIENTATION,
+        Effect.WAITLIST,  # a home visit's no-show frees the rest of the round
     ),
     EventKind.outcome_undone: (Effect.SAS_PUSH, Effect.ICAL),
     EventKind.window_narrowed: (

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     pdsa_holidays_subdivision: str = ""
     # « Absent » may be recorded from an appointment's start plus this grace period.
     noshow_grace_minutes: int = Field(default=15, ge=0, le=240)
+    # A freed slot offered by SMS to a waiting patient is held for them this long.
+    waitlist_offer_hold_minutes: int = Field(default=15, ge=1, le=240)
     db_pool_size: int = 10
     # Argon2id cost (argon2-cffi defaults); lowering it is for test suites only.
     argon2_time_cost: int = 3

@@ -79,8 +79,32 @@ def mask_report(report: dict[str, Any]) -> dict[str, Any]:
     for row in out["by_week"]:
         for key in ("requests", "consultations", "noshow", "redirected_15", "sas_bookings"):
             row[key] = mask(row[key])
+    if raw.get("waitlist") is not None:
+        out["waitlist"] = _mask_waitlist(raw["waitlist"])
     out["masked"] = {"threshold": THRESHOLD, "count": MASKED, "derived": NOT_SHOWN}
     return out
+
+
+def _mask_waitlist(raw: dict[str, Any]) -> dict[str, Any]:
+    """Waiting list (issue 23): counts of requests and slots masked like the others."""
+    unfilled = raw["unfilled"]
+    return {
+        "unfilled": {
+            "total": mask(unfilled["total"]),
+            **{
+                key: {k: mask(v) for k, v in unfilled[key].items()}
+                for key in ("by_week", "by_commune", "by_modality", "by_channel")
+            },
+        },
+        "waiting_at_end": mask(raw["waiting_at_end"]),
+        "left": mask(raw["left"]),
+        "median_wait_minutes": _derived(raw["median_wait_minutes"], raw["left"]),
+        "freed": mask(raw["freed"]),
+        "refilled": mask(raw["refilled"]),
+        "share_refilled": _derived(raw["share_refilled"], raw["refilled"], raw["freed"]),
+        "median_refill_minutes": _derived(raw["median_refill_minutes"], raw["refilled"]),
+        "sms_offers": mask(raw["sms_offers"]),
+    }
 
 
 # (section, key, French label, unit) — the CSV's rows, in this order, always.
@@ -174,6 +198,35 @@ SUMMARY_ROWS = (
     ("sas", "sas.push.not_queued", "Rendez-vous SAS sans transmission", "rendez-vous"),
 )
 
+# The waiting list's rows (issue 23), after the weeks: summary, then *non pourvues* by
+# modality, channel, week and commune (every commune of the territory, then the others).
+WAITLIST_ROWS = (
+    ("liste d'attente", "waitlist.unfilled.total", "Demandes devenues non pourvues", "demandes"),
+    (
+        "liste d'attente",
+        "waitlist.waiting_at_end",
+        "Demandes en liste d'attente en fin de période",
+        "demandes",
+    ),
+    ("liste d'attente", "waitlist.median_wait_minutes", "Attente médiane sur la liste", "minutes"),
+    ("liste d'attente", "waitlist.freed", "Créneaux libérés", "créneaux"),
+    ("liste d'attente", "waitlist.refilled", "Créneaux libérés repris", "créneaux"),
+    ("liste d'attente", "waitlist.share_refilled", "Part des créneaux libérés reprise", "part"),
+    (
+        "liste d'attente",
+        "waitlist.median_refill_minutes",
+        "Délai médian libération → reprise",
+        "minutes",
+    ),
+    ("liste d'attente", "waitlist.sms_offers", "Propositions envoyées par SMS", "SMS"),
+)
+UNFILLED_DIMENSIONS = (
+    ("by_modality", "Non pourvues par modalité"),
+    ("by_channel", "Non pourvues par canal"),
+    ("by_week", "Non pourvues par semaine"),
+    ("by_commune", "Non pourvues par commune"),
+)
+
 COMMUNE_COLUMNS = (
     ("requests", "Demandes reçues", "demandes"),
     ("requests_per_1000", "Demandes pour 1 000 habitants", "pour 1 000 hab."),
@@ -213,6 +266,16 @@ def rows(masked: dict[str, Any]) -> list[tuple[str, str, str, Any, str]]:
     for row in masked["by_week"]:
         for key, label, unit in WEEK_COLUMNS:
             out.append(("semaine", label, f"{row['week']} (lundi {row['monday']})", row[key], unit))
+    waitlist = masked.get("waitlist")
+    if waitlist is not None:
+        for section, key, label, unit in WAITLIST_ROWS:
+            out.append((section, label, "", lookup(masked, key), unit))
+        mondays = {row["week"]: row["monday"] for row in masked["by_week"]}
+        for key, label in UNFILLED_DIMENSIONS:
+            for dimension, value in waitlist["unfilled"][key].items():
+                if key == "by_week" and dimension in mondays:
+                    dimension = f"{dimension} (lundi {mondays[dimension]})"
+                out.append(("liste d'attente", label, dimension, value, "demandes"))
     return out
 
 

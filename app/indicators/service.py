@@ -16,6 +16,11 @@ Definitions (each one is what the report and the CSV say):
   (by the time of the transition), and cases still open at the end of the period.
 - Professionals: active titulars and adjoints, and those with at least one
   consultation in the period.
+- Waiting list (issue 23): requests that became *non pourvues* in the period (by the
+  time of that status), by week, commune of the patient, modality and channel; requests
+  on the list at the end of the period and the median wait of those that left it in the
+  period; slots freed in the period, the share refilled and the median delay from
+  release to refill (any booking of it: OUI by SMS, the call list, a page).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from app.patients.models import Patient
 from app.practitioners.models import Practitioner, PractitionerStatus, SessionKind
 from app.requests.models import CareRequest, Channel, Destination, RequestStatus
 from app.territory import service as territory
+from app.waitlist.models import EntryStatus, FreedSlot, SlotOffer, SlotStatus, WaitlistEntry
 
 SAS_TOPIC = "sas_appointment"
 MAX_DAYS = 366
@@ -138,6 +144,28 @@ class WeekRow:
 
 
 @dataclass(frozen=True)
+class Unfilled:
+    total: int
+    by_week: dict[str, int]
+    by_commune: dict[str, int]
+    by_modality: dict[str, int]
+    by_channel: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Waitlist:
+    unfilled: Unfilled
+    waiting_at_end: int
+    left: int
+    median_wait_minutes: float | None
+    freed: int
+    refilled: int
+    share_refilled: float | None
+    median_refill_minutes: float | None
+    sms_offers: int
+
+
+@dataclass(frozen=True)
 class Report:
     """Every indicator over a period, as raw counts (mask them before showing them)."""
 
@@ -152,6 +180,7 @@ class Report:
     sas: Sas
     by_commune: list[CommuneRow]
     by_week: list[WeekRow]
+    waitlist: Waitlist | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON, CSV and pages read it (export.mask_report)."""
@@ -271,6 +300,7 @@ async def compute(*, session: AsyncSession, span: Period, tariffs: TariffTable) 
         sas=await _sas(session, appointments),
         by_commune=_by_commune(per_commune, communes, requests, appointments, commune_of),
         by_week=_by_week(span, requests, appointments),
+        waitlist=await _waitlist(session, span, commune_of, [*communes, OTHER_COMMUNE]),
     )
 
 
@@ -545,3 +575,86 @@ def _by_week(span: Period, requests: RequestRows, appointments: AppointmentRows)
         )
         for w, c in per_week.items()
     ]
+
+
+def _median_minutes(deltas: list[dt.timedelta]) -> float | None:
+    if not deltas:
+        return None
+    return round(statistics.median(d.total_seconds() / 60 for d in deltas), 1)
+
+
+async def _waitlist(
+    session: AsyncSession,
+    span: Period,
+    commune_of: Callable[[str | None], str],
+    commune_keys: list[str],
+) -> Waitlist:
+    start, end = span.start_at, span.end_at
+    unfilled_rows = (
+        await session.execute(
+            select(CareRequest, Patient.commune_insee)
+            .join(Patient, Patient.id == CareRequest.patient_id)
+            .where(
+                CareRequest.status == RequestStatus.unfilled,
+                CareRequest.status_changed_at >= start,
+                CareRequest.status_changed_at < end,
+            )
+        )
+    ).all()
+    weeks = {w: 0 for w in span.weeks()}
+    communes = {k: 0 for k in commune_keys}
+    modalities = {str(k): 0 for k in SessionKind}
+    channels = {str(c): 0 for c in Channel}
+    for r, insee in unfilled_rows:
+        weeks[_week_of(r.status_changed_at)] += 1
+        communes[commune_of(insee)] += 1
+        if r.modality is not None:
+            modalities[str(r.modality)] += 1
+        channels[str(r.channel)] += 1
+    entries = (
+        await session.scalars(select(WaitlistEntry).where(WaitlistEntry.added_at < end))
+    ).all()
+    waiting_at_end = sum(1 for e in entries if e.left_at is None or e.left_at >= end)
+    left = [
+        e.left_at - e.added_at
+        for e in entries
+        if e.left_at is not None and start <= e.left_at < end and e.status != EntryStatus.waiting
+    ]
+    slots = (
+        await session.scalars(
+            select(FreedSlot).where(FreedSlot.freed_at >= start, FreedSlot.freed_at < end)
+        )
+    ).all()
+    refilled = [s for s in slots if s.status == SlotStatus.refilled and s.refilled_at]
+    sms_offers = len(
+        (
+            await session.scalars(
+                select(SlotOffer.id).where(
+                    SlotOffer.offered_at >= start,
+                    SlotOffer.offered_at < end,
+                    SlotOffer.channel == "sms",
+                )
+            )
+        ).all()
+    )
+    return Waitlist(
+        unfilled=Unfilled(
+            total=len(unfilled_rows),
+            by_week={
+                f"{w.isocalendar().year}-S{w.isocalendar().week:02d}": n for w, n in weeks.items()
+            },
+            by_commune=communes,
+            by_modality=modalities,
+            by_channel=channels,
+        ),
+        waiting_at_end=waiting_at_end,
+        left=len(left),
+        median_wait_minutes=_median_minutes(left),
+        freed=len(slots),
+        refilled=len(refilled),
+        share_refilled=_share(len(refilled), len(slots)),
+        median_refill_minutes=_median_minutes(
+            [s.refilled_at - s.freed_at for s in refilled if s.refilled_at]
+        ),
+        sms_offers=sms_offers,
+    )

@@ -65,6 +65,8 @@ class SmsKind(enum.StrEnum):
     cancel_not_found = "cancel_not_found"
     stop_confirmation = "stop_confirmation"
     start_confirmation = "start_confirmation"
+    slot_offer = "slot_offer"  # a freed slot offered to a waiting patient (OUI/NON + code)
+    slot_offer_answer = "slot_offer_answer"  # the slot was taken, NON noted, code unknown
 
 
 class SmsMessage(TimestampMixin, Base):
@@ -105,6 +107,7 @@ class InboundAction(enum.StrEnum):
     opted_in = "opted_in"
     unknown_number = "unknown_number"  # nobody has this number: shown, nothing done
     stored = "stored"  # a message for people to read
+    offer_reply = "offer_reply"  # OUI/NON with a code: answered a freed-slot offer
 
 
 class InboundSms(TimestampMixin, Base):

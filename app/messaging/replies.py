@@ -8,7 +8,7 @@ secretariat; the link page cancels once. Both are idempotent (MessageSid, nonce)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -39,6 +39,10 @@ from telephony import (
     classify,
     sms_text,
 )
+
+# Another domain's answer to an inbound SMS (e.g. OUI/NON to a freed-slot offer, app/waitlist):
+# called with the stored message and the sender's patients; True when it dealt with it.
+ReplyHook = Callable[[AsyncSession, InboundSms, list[Patient], BookingContext], Awaitable[bool]]
 
 
 def patient_actor(channel: str) -> User:
@@ -116,6 +120,7 @@ async def receive_sms(
     body: str,
     ctx: BookingContext,
     settings: TelephonySettings,
+    reply_hooks: Sequence[ReplyHook] = (),
 ) -> InboundSms:
     """Act on an SMS sent to our number, once per MessageSid.
 
@@ -151,12 +156,27 @@ async def receive_sms(
         await _opt_out(session, inbound, patients, settings, now)
     elif not patients:
         inbound.action = InboundAction.unknown_number
+    elif await _hooked(reply_hooks, session, inbound, patients, ctx):
+        pass
     elif intent is InboundIntent.CANCEL:
         await _cancel_next(session, inbound, patients, ctx, settings)
     elif intent is InboundIntent.OPT_IN:
         await _opt_in(session, inbound, patients, settings, now)
     await session.flush()
     return inbound
+
+
+async def _hooked(
+    hooks: Sequence[ReplyHook],
+    session: AsyncSession,
+    inbound: InboundSms,
+    patients: list[Patient],
+    ctx: BookingContext,
+) -> bool:
+    for hook in hooks:
+        if await hook(session, inbound, patients, ctx):
+            return True
+    return False
 
 
 async def _cancel_next(

@@ -117,6 +117,7 @@ async def incoming_sms(
         body=params.get("Body", ""),
         ctx=ctx,
         settings=_settings(request),
+        reply_hooks=getattr(request.app.state, "sms_reply_hooks", ()),
     )
     return Response(content=EMPTY_TWIML, media_type=TWIML)
 

@@ -17,7 +17,12 @@ def test_every_event_kind_declares_its_effects_and_the_order_is_one():
     rank = {e: i for i, e in enumerate(Effect)}
     for kind, effects in AFTER.items():
         assert list(effects) == sorted(effects, key=rank.__getitem__), kind
-    assert AFTER[EventKind.booked] == (Effect.SAS_PUSH, Effect.SAS_HOME_VISIT_WINDOWS, Effect.SMS)
+    assert AFTER[EventKind.booked] == (
+        Effect.SAS_PUSH,
+        Effect.SAS_HOME_VISIT_WINDOWS,
+        Effect.SMS,
+        Effect.WAITLIST,
+    )
     assert AFTER[EventKind.cancelled][0] == Effect.REPLAN_ROUNDS
     assert Effect.ORIENTATION in AFTER[EventKind.outcome]
 

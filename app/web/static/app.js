@@ -6,7 +6,7 @@
   function poll(el) {
     var url = el.getAttribute("data-poll");
     var every = parseInt(el.getAttribute("data-interval") || "10000", 10);
-    window.setInterval(function () {
+    function refresh() {
       if (document.hidden || el.contains(document.activeElement)) return;
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
@@ -14,7 +14,10 @@
           if (html !== null) { el.innerHTML = html; el.setAttribute("data-refreshed", Date.now()); }
         })
         .catch(function () { /* offline for a moment: keep what is shown */ });
-    }, every);
+    }
+    // data-poll-now: a fragment the page does not render itself is fetched at once.
+    if (el.hasAttribute("data-poll-now")) refresh();
+    window.setInterval(refresh, every);
   }
 
   // Deadline countdowns, ticking on the server's clock.
