@@ -110,9 +110,7 @@ async def _day_page(
         },
         **view,
     }
-    return render(
-        request, "gp/day.html", user, context, active="medecin", status_code=status_code
-    )
+    return render(request, "gp/day.html", user, context, active="medecin", status_code=status_code)
 
 
 @pages_router.get("/medecin", response_class=HTMLResponse)

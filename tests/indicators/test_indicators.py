@@ -21,9 +21,9 @@ Period: Monday 30 November → Sunday 13 December 2026 (weeks 49 and 50).
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
 import io
+import re
 
 from sqlalchemy import select, update
 
@@ -445,17 +445,17 @@ async def test_the_coordinator_reads_exact_counts_under_french_titles_exports_st
     assert "INT_R03" not in html and ">professionnels<" not in html
     assert ">demandes<" not in html.replace("<td>demandes</td>", "")
     # 2 requests redirected to the 15, 3 SAS pushes sent: exact on the screen.
-    assert '<strong>2</strong>réorientées vers le 15' in html
+    assert "<strong>2</strong>réorientées vers le 15" in html
     assert "Effectifs exacts" in html
     assert '<td class="num">&lt;5</td>' not in html and ">&lt;5<" not in html
     # French numbers: the 48 h share with a comma, the population with a narrow space.
     assert re.search(r"<td class=\"num\">\d+,\d %</td>", html)
-    population = (await client.get("/api/indicators", params=params, headers=world.coordinator))
+    population = await client.get("/api/indicators", params=params, headers=world.coordinator)
     assert population.json()["requests"]["redirected_15"] == "<5"  # the API stays masked
     csv_text = (
         await client.get("/api/indicators.csv", params=params, headers=world.coordinator)
     ).text
     assert "<5" in csv_text
-    report = (await client.get("/indicateurs/rapport", params=params, headers=world.coordinator))
+    report = await client.get("/indicateurs/rapport", params=params, headers=world.coordinator)
     assert ">&lt;5<" in report.text and "INT_R03" not in report.text
     assert ">Demandes de soins non programmés</h3>" in report.text
