@@ -220,9 +220,9 @@ def test_the_gp_records_seen_with_a_confirmation_and_undoes_it_on_a_phone(contex
     pid, start, family = _teleconsultation_on(server, NOW.date())
     start += dt.timedelta(hours=3)  # clear of the regulators' first slots
     appointment_id = _book(server, pid, start, "Rousseau")
-    username = db_rows(
-        server, "SELECT username FROM users WHERE practitioner_id = :pid", pid=pid
-    )[0][0]
+    username = db_rows(server, "SELECT username FROM users WHERE practitioner_id = :pid", pid=pid)[
+        0
+    ][0]
     page = context(375, 812)
     log_in(page, server, username)
     page.goto(f"{server.base_url}/medecin")
