@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.timeutil import PARIS, at, aware
 from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
@@ -33,7 +33,6 @@ from app.practitioners.models import (
     Absence,
     DutySession,
     Practitioner,
-    PractitionerStatus,
     SessionTemplate,
 )
 from app.practitioners.schemas import AbsenceIn, SessionIn, SessionTemplateIn
@@ -83,11 +82,11 @@ def _line(duty: DutySession) -> SessionLine:
     return SessionLine(duty.id, duty.practitioner_id, duty.start_at, duty.end_at, str(duty.kind))
 
 
-def _count(n: int) -> str:
+def count_taken(n: int) -> str:
     return f"{n} rendez-vous est déjà pris" if n == 1 else f"{n} rendez-vous sont déjà pris"
 
 
-async def _future_sessions(session: AsyncSession, *conditions: object) -> list[DutySession]:
+async def future_sessions(session: AsyncSession, *conditions: object) -> list[DutySession]:
     return list(
         (
             await session.scalars(
@@ -99,7 +98,7 @@ async def _future_sessions(session: AsyncSession, *conditions: object) -> list[D
     )
 
 
-async def _retire(
+async def retire(
     session: AsyncSession,
     sessions: list[DutySession],
     *,
@@ -155,9 +154,9 @@ async def update_template(
     await practitioners_service.check_adjoint_weekday(
         session=session, practitioner=practitioner, weekday=template_in.weekday
     )
-    impact = await _retire(
+    impact = await retire(
         session,
-        await _future_sessions(
+        await future_sessions(
             session, DutySession.template_id == template.id, DutySession.date >= today
         ),
         reason="Modèle hebdomadaire modifié",
@@ -186,9 +185,9 @@ async def remove_template(
 ) -> Impact:
     """No more sessions from this template: the free future ones are cancelled, those
     holding appointments are kept."""
-    impact = await _retire(
+    impact = await retire(
         session,
-        await _future_sessions(
+        await future_sessions(
             session, DutySession.template_id == template.id, DutySession.date >= today
         ),
         reason="Modèle hebdomadaire supprimé",
@@ -234,7 +233,7 @@ async def update_session(
     ]
     if outside:
         raise RosterChangeRefused(
-            f"{_count(len(outside))} dans cette vacation en dehors des nouveaux horaires : "
+            f"{count_taken(len(outside))} dans cette vacation en dehors des nouveaux horaires : "
             "déplacez-les ou annulez-les avant de la modifier.",
             outside,
             field="start_time",
@@ -276,7 +275,7 @@ async def remove_session(*, session: AsyncSession, duty: DutySession, held: Held
     busy = (await held(session, [duty.id])).get(duty.id, [])
     if busy:
         raise RosterChangeRefused(
-            f"{_count(len(busy))} dans cette vacation : déplacez-les ou annulez-les avant "
+            f"{count_taken(len(busy))} dans cette vacation : déplacez-les ou annulez-les avant "
             "de la supprimer.",
             [h.appointment_id for h in busy],
         )
@@ -372,7 +371,7 @@ async def update_absence(
     taken = await booked(session=session, practitioner_ids=people, start=start, end=end)
     if taken:
         raise RosterChangeRefused(
-            f"{_count(len(taken))} sur cette période : déplacez-les ou annulez-les avant "
+            f"{count_taken(len(taken))} sur cette période : déplacez-les ou annulez-les avant "
             "de modifier l'absence.",
             taken,
             field="start_date",
@@ -401,7 +400,7 @@ async def update_absence(
     )
     before = {
         s.id
-        for s in await _future_sessions(
+        for s in await future_sessions(
             session,
             DutySession.practitioner_id.in_(people),
             DutySession.start_at < end,
@@ -450,100 +449,3 @@ async def remove_absence(*, session: AsyncSession, absence: Absence) -> Impact:
     await session.delete(absence)
     await session.flush()
     return Impact(restored=restored)
-
-
-# --- titular / adjoint pairs and authorisation dates --------------------------------------
-
-
-async def update_pair(
-    *,
-    session: AsyncSession,
-    adjoint: Practitioner,
-    titular_id: int,
-    authorisation_start: dt.date,
-    authorisation_end: dt.date,
-    today: dt.date,
-    horizon_days: int,
-    held: HeldLoader,
-) -> Impact:
-    """Another titular or other authorisation dates for an adjoint (CSP art. L. 4131-2: the
-    Ordre's authorisation is dated; the adjoint works alongside the titular). The adjoint's
-    future sessions the new pair no longer allows are cancelled, refused while they hold
-    appointments; sessions the new pair allows are materialised from the templates."""
-    if adjoint.status != PractitionerStatus.adjoint:
-        raise InvalidInput("Seul un médecin adjoint a un titulaire et des dates d'autorisation.")
-    titular = await session.get(Practitioner, titular_id)
-    if titular is None or titular.status != PractitionerStatus.titular or not titular.active:
-        raise InvalidInput(
-            "Le médecin de rattachement doit être un titulaire actif.", field="titular_id"
-        )
-    if authorisation_end < authorisation_start:
-        raise InvalidInput("La fin de l'autorisation précède son début.", field="authorisation_end")
-    adjoint.titular_id = titular.id
-    adjoint.authorisation_start, adjoint.authorisation_end = (
-        authorisation_start,
-        authorisation_end,
-    )
-    await session.flush()
-    future = await _future_sessions(
-        session,
-        DutySession.practitioner_id == adjoint.id,
-        DutySession.date >= today,
-    )
-    disallowed = []
-    for duty in future:
-        roster = await eligibility.load_for_declaration(
-            session, practitioner=adjoint, start=duty.start_at, end=duty.end_at
-        )
-        if eligibility.declaration_refusal(roster, adjoint, duty.start_at, duty.end_at):
-            disallowed.append(duty)
-    busy = await held(session, [s.id for s in disallowed])
-    blocking = [h.appointment_id for s in disallowed for h in busy.get(s.id, [])]
-    if blocking:
-        raise RosterChangeRefused(
-            f"{_count(len(blocking))} avec cet adjoint sur des vacations que le nouveau "
-            "rattachement ne permet plus : déplacez-les ou annulez-les d'abord.",
-            blocking,
-            field="authorisation_end",
-        )
-    impact = await _retire(
-        session, disallowed, reason="Autorisation ou titulaire modifié", held=held, detach=True
-    )
-    impact.created = await practitioners_service.materialise(
-        session=session, start=today, end=today + dt.timedelta(days=horizon_days)
-    )
-    return impact
-
-
-async def remove_adjoint(
-    *, session: AsyncSession, adjoint: Practitioner, today: dt.date, held: HeldLoader
-) -> Impact:
-    """The pair ends: the adjoint leaves the team (inactive, authorisation ended yesterday),
-    their future sessions and templates go; refused while they hold appointments."""
-    if adjoint.status != PractitionerStatus.adjoint:
-        raise InvalidInput("Seul un médecin adjoint peut être retiré d'une paire.")
-    future = await _future_sessions(
-        session, DutySession.practitioner_id == adjoint.id, DutySession.date >= today
-    )
-    busy = await held(session, [s.id for s in future])
-    blocking = [h.appointment_id for s in future for h in busy.get(s.id, [])]
-    if blocking:
-        raise RosterChangeRefused(
-            f"{_count(len(blocking))} avec cet adjoint : déplacez-les ou annulez-les avant "
-            "de le retirer de l'équipe.",
-            blocking,
-        )
-    impact = await _retire(session, future, reason="Adjoint retiré", held=held, detach=False)
-    for template in (
-        await session.scalars(
-            select(SessionTemplate).where(
-                SessionTemplate.practitioner_id == adjoint.id, SessionTemplate.active.is_(True)
-            )
-        )
-    ).all():
-        template.active = False
-    adjoint.active = False
-    if adjoint.authorisation_end is None or adjoint.authorisation_end >= today:
-        adjoint.authorisation_end = today - dt.timedelta(days=1)
-    await session.flush()
-    return impact

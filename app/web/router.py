@@ -24,10 +24,21 @@ from app.web import (
     patients,
     roster,
     roster_edit,
+    roster_pairs,
 )
 
 router = APIRouter(include_in_schema=False)
-for _pages in (dashboard, intake, agenda, appointments, patients, roster, roster_edit, orientation):
+for _pages in (
+    dashboard,
+    intake,
+    agenda,
+    appointments,
+    patients,
+    roster,
+    roster_edit,
+    roster_pairs,
+    orientation,
+):
     router.include_router(_pages.router)
 
 
