@@ -8,6 +8,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from app.ui import formats
+
 PALETTE = ("#1f5f99", "#e07b39", "#4a9c5d", "#b23a48", "#7a5c99")
 
 
@@ -16,9 +18,8 @@ def _number(value: Any) -> float:
 
 
 def _label(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
+    """French number (`1 234`, `12,5`); a masked count ("<5") as it is."""
+    return formats.number(value, 1 if isinstance(value, float) else 0)
 
 
 def grouped_bars(

@@ -25,7 +25,21 @@ FromQuery = Annotated[dt.date | None, Query(alias="from", description="Premier j
 ToQuery = Annotated[dt.date | None, Query(alias="to", description="Dernier jour (inclus)")]
 
 
-async def _masked(
+#: French titles of the report's sections (export.SUMMARY_ROWS names them by key).
+SECTION_TITLES = {
+    "professionnels": "Professionnels de santé participants",
+    "consultations": "Consultations réalisées",
+    "orientation": "Orientation vers un médecin traitant",
+    "demandes": "Demandes de soins non programmés",
+    "rendez-vous": "Rendez-vous",
+    "facturation": "Facturation",
+    "sas": "Service d'accès aux soins (SAS)",
+}
+#: Labels that name an interface code rather than what it counts, as a coordinator reads them.
+LABELS = {"sas.push.sent": "Rendez-vous SAS transmis à la plateforme SAS"}
+
+
+async def _report(
     request: Request,
     session: SessionDep,
     now: dt.datetime,
@@ -36,7 +50,17 @@ async def _masked(
     report = await indicators_service.compute(
         session=session, span=span, tariffs=request.app.state.tariffs
     )
-    return export.mask_report(report.as_dict())
+    return report.as_dict()
+
+
+async def _masked(
+    request: Request,
+    session: SessionDep,
+    now: dt.datetime,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> dict[str, Any]:
+    return export.mask_report(await _report(request, session, now, start, end))
 
 
 @router.get("/api/indicators", dependencies=[require_roles(*READERS)])
@@ -75,20 +99,31 @@ def _csrf(request: Request) -> str | None:
     return csrf_token(request)
 
 
-def _page(template: str, request: Request, user: Any, masked: dict[str, Any]) -> HTMLResponse:
-    start = dt.date.fromisoformat(masked["period"]["from"])
-    end = dt.date.fromisoformat(masked["period"]["to"])
+def _sections(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary rows grouped under their French section title, in export's order."""
+    out: list[dict[str, Any]] = []
+    for section, key, label, unit in export.SUMMARY_ROWS:
+        if not out or out[-1]["key"] != section:
+            out.append({"key": section, "title": SECTION_TITLES.get(section, section), "rows": []})
+        out[-1]["rows"].append((LABELS.get(key, label), export.lookup(report, key), unit))
+    return out
+
+
+def _page(
+    template: str, request: Request, user: Any, report: dict[str, Any], *, masked: bool
+) -> HTMLResponse:
+    start = dt.date.fromisoformat(report["period"]["from"])
+    end = dt.date.fromisoformat(report["period"]["to"])
     context = {
         "request": request,
         "user": user,
         "active": "indicateurs",
-        "r": masked,
-        "charts": charts.dashboard_charts(masked),
-        "rows": export.rows(masked),
-        "summary_rows": [
-            (section, label, export.lookup(masked, key), unit)
-            for section, key, label, unit in export.SUMMARY_ROWS
-        ],
+        "r": report,
+        "masked": masked,
+        "charts": charts.dashboard_charts(report),
+        "sections": _sections(report),
+        "iso_long_date": lambda iso: french_date(dt.date.fromisoformat(iso)),
+        "week_label": lambda key: "Semaine " + key.partition("-S")[2].lstrip("0"),
         "commune_columns": export.COMMUNE_COLUMNS,
         "week_columns": export.WEEK_COLUMNS,
         "start": start,
@@ -109,9 +144,17 @@ async def dashboard(
     start: FromQuery = None,
     end: ToQuery = None,
 ) -> HTMLResponse:
-    """Tableau de bord des indicateurs (graphiques SVG générés sur le serveur)."""
+    """Tableau de bord des indicateurs (graphiques SVG générés sur le serveur).
+
+    The coordinator reads the true counts on the screen; masking (« <5 ») is for what
+    leaves the service: the CSV, the JSON API and the printable report (CNIL,
+    anonymisation des données de santé : petits effectifs).
+    """
+    if user.role == Role.coordinator:
+        report = await _report(request, session, now, start, end)
+        return _page("indicators/dashboard.html", request, user, report, masked=False)
     masked = await _masked(request, session, now, start, end)
-    return _page("indicators/dashboard.html", request, user, masked)
+    return _page("indicators/dashboard.html", request, user, masked, masked=True)
 
 
 @router.get(
@@ -127,4 +170,4 @@ async def printable_report(
 ) -> HTMLResponse:
     """Rapport imprimable (feuille de style d'impression ; « Imprimer » → PDF du navigateur)."""
     masked = await _masked(request, session, now, start, end)
-    return _page("indicators/report.html", request, user, masked)
+    return _page("indicators/report.html", request, user, masked, masked=True)

@@ -70,7 +70,8 @@ def default_capacity(practitioner: Practitioner, kind: SessionKind, minutes: int
     return max(1, minutes // slot)
 
 
-def _minutes(start: dt.time, end: dt.time) -> int:
+def minutes_between(start: dt.time, end: dt.time) -> int:
+    """Minutes from one local time to a later one the same day."""
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
@@ -82,7 +83,7 @@ async def add_template(
     today: dt.date,
     horizon_days: int,
 ) -> SessionTemplate:
-    await _check_adjoint_weekday(
+    await check_adjoint_weekday(
         session=session, practitioner=practitioner, weekday=template_in.weekday
     )
     template = SessionTemplate(
@@ -93,7 +94,9 @@ async def add_template(
         end_time=template_in.end_time,
         capacity=template_in.capacity
         or default_capacity(
-            practitioner, template_in.kind, _minutes(template_in.start_time, template_in.end_time)
+            practitioner,
+            template_in.kind,
+            minutes_between(template_in.start_time, template_in.end_time),
         ),
         open_to_sas=template_in.open_to_sas,
         valid_from=template_in.valid_from or today,
@@ -105,7 +108,7 @@ async def add_template(
     return template
 
 
-async def _check_adjoint_weekday(
+async def check_adjoint_weekday(
     *, session: AsyncSession, practitioner: Practitioner, weekday: int
 ) -> None:
     """An adjoint works alongside their titular: only on a weekday the titular works."""
@@ -268,7 +271,9 @@ async def add_session(
         end_at=end_at,
         capacity=session_in.capacity
         or default_capacity(
-            practitioner, session_in.kind, _minutes(session_in.start_time, session_in.end_time)
+            practitioner,
+            session_in.kind,
+            minutes_between(session_in.start_time, session_in.end_time),
         ),
         open_to_sas=session_in.open_to_sas,
     )
@@ -364,10 +369,18 @@ async def add_absence(
     first): the roster knows no appointment. ``recorded``: the absence row its caller
     already added (to reassign the appointments it covers first).
     """
-    start_at, end_at = aware(absence_in.start_at, PARIS), aware(absence_in.end_at, PARIS)
-    affected = [practitioner.id, *await adjoints_of(session=session, practitioner=practitioner)]
     absence = recorded or new_absence(practitioner=practitioner, absence_in=absence_in)
     session.add(absence)
+    await cancel_covered(session=session, practitioner=practitioner, absence_in=absence_in)
+    return absence
+
+
+async def cancel_covered(
+    *, session: AsyncSession, practitioner: Practitioner, absence_in: AbsenceIn
+) -> None:
+    """Cancel the sessions an absence covers, the practitioner's and their adjoints'."""
+    start_at, end_at = aware(absence_in.start_at, PARIS), aware(absence_in.end_at, PARIS)
+    affected = [practitioner.id, *await adjoints_of(session=session, practitioner=practitioner)]
     covered = (
         await session.scalars(
             select(DutySession).where(
@@ -388,4 +401,3 @@ async def add_absence(
             else "Absence du médecin titulaire"
         )
     await session.flush()
-    return absence

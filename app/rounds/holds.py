@@ -8,6 +8,9 @@ concurrent callers are offered diverse options. Booking never answers 409 becaus
 hold: the holder's booking ignores its own holds, and a booking checks the round of
 booked visits only. A hold expires by itself (reads filter on ``expires_at``; old rows
 are swept when the same request is shown options again).
+
+A regulator on the SAS page holds the first free slots shown to them the same way, before
+any request exists: the holder is then the regulator (``regulator_id``), not a request.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import ColumnElement, delete, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.timeutil import PARIS
@@ -49,15 +52,29 @@ async def serialise(session: AsyncSession, key: str) -> None:
         )
 
 
+def _mine(request_id: int | None, regulator_id: int | None) -> ColumnElement[bool]:
+    if request_id is not None:
+        return ProposalHold.request_id == request_id
+    return ProposalHold.regulator_id == regulator_id
+
+
+def _not_mine(request_id: int | None, regulator_id: int | None) -> ColumnElement[bool]:
+    # NULL-safe: a regulator's hold has no request, a request's hold no regulator.
+    if request_id is not None:
+        return or_(ProposalHold.request_id.is_(None), ProposalHold.request_id != request_id)
+    return or_(ProposalHold.regulator_id.is_(None), ProposalHold.regulator_id != regulator_id)
+
+
 async def held_by_others(
     *,
     session: AsyncSession,
-    request_id: int,
+    request_id: int | None = None,
+    regulator_id: int | None = None,
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime,
 ) -> list[Held]:
-    """Live holds of other requests between ``start`` and ``end``."""
+    """Live holds of other holders (requests or regulators) between ``start`` and ``end``."""
     rows = await session.execute(
         select(
             ProposalHold.practitioner_id,
@@ -65,7 +82,7 @@ async def held_by_others(
             ProposalHold.start_at,
             ProposalHold.end_at,
         ).where(
-            ProposalHold.request_id != request_id,
+            _not_mine(request_id, regulator_id),
             ProposalHold.expires_at > now,
             ProposalHold.start_at < end,
             ProposalHold.end_at > start,
@@ -77,20 +94,22 @@ async def held_by_others(
 async def hold(
     *,
     session: AsyncSession,
-    request_id: int,
+    request_id: int | None = None,
+    regulator_id: int | None = None,
     options: Iterable[tuple[int, str, dt.datetime, dt.datetime]],
     now: dt.datetime,
     seconds: int,
 ) -> None:
-    """Replace the request's holds by the options just shown (practitioner, kind, start, end)."""
+    """Replace the holder's holds by the options just shown (practitioner, kind, start, end)."""
     await session.execute(
         delete(ProposalHold).where(
-            (ProposalHold.request_id == request_id) | (ProposalHold.expires_at <= now)
+            _mine(request_id, regulator_id) | (ProposalHold.expires_at <= now)
         )
     )
     rows = [
         {
             "request_id": request_id,
+            "regulator_id": regulator_id,
             "practitioner_id": pid,
             "date": start.astimezone(PARIS).date(),
             "kind": kind,
@@ -104,6 +123,8 @@ async def hold(
         await session.execute(insert(ProposalHold), rows)
 
 
-async def release(*, session: AsyncSession, request_id: int) -> None:
-    """A booked request holds nothing any more."""
-    await session.execute(delete(ProposalHold).where(ProposalHold.request_id == request_id))
+async def release(
+    *, session: AsyncSession, request_id: int | None = None, regulator_id: int | None = None
+) -> None:
+    """A booked request (or a regulator who booked) holds nothing any more."""
+    await session.execute(delete(ProposalHold).where(_mine(request_id, regulator_id)))

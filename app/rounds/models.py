@@ -101,8 +101,13 @@ class ProposalHold(Base):
     __table_args__ = (Index("ix_proposal_holds_date_expires", "date", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
+    # The holder: a request (secretariat, API), or a regulator on the SAS page before any
+    # request exists (app/sas/pages.py). Exactly one of the two is set.
+    request_id: Mapped[int | None] = mapped_column(
         ForeignKey("care_requests.id", ondelete="CASCADE"), index=True
+    )
+    regulator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"))
     date: Mapped[dt.date]

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from app.accounts.models import Role, User
+from app.appointments import queries as appointments_queries
 from app.appointments import service as appointments_service
 from app.appointments.dependencies import BookingContextDep
 from app.core.clock import NowDep
@@ -23,9 +24,11 @@ from app.core.db import SessionDep
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.core.handlers import french_message
 from app.core.timeutil import PARIS
+from app.patients import service as patients_service
 from app.patients.models import MedecinTraitantStatus
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Practitioner, SessionKind
+from app.rounds import holds as holds_service
 from app.sas import service as sas_service
 from app.sas import slots as slots_service
 from app.ui.session import require_page_roles
@@ -41,6 +44,16 @@ _KINDS = {
     "HH": SessionKind.home_visit,
 }
 _KIND_LABELS = {"VR": "Téléconsultation", "AMB": "Au cabinet", "HH": "Visite à domicile"}
+#: How many of the first free slots are suggested to (and held for) the regulator.
+FIRST_SLOTS = 3
+#: Times of day the slots are grouped by (start hour, label).
+PARTS_OF_DAY = ((0, "Matin"), (12, "Après-midi"), (18, "Soir"))
+STATUS_LABELS = {
+    "booked": "réservé",
+    "fulfilled": "vu",
+    "noshow": "patient absent",
+    "cancelled": "annulé",
+}
 
 RegulatorPage = Annotated[User, require_page_roles(Role.regulator)]
 
@@ -55,7 +68,9 @@ def _remember_origin(request: Request, origin: str | None) -> None:
         request.session[SESSION_FLAG] = True
 
 
-async def _free_slots(request: Request, session: Any, practitioner: Practitioner, now: dt.datetime):
+async def _free_slots(
+    request: Request, session: Any, practitioner: Practitioner, now: dt.datetime
+) -> list[dict[str, Any]]:
     state = request.app.state
     end = now + dt.timedelta(days=AGENDA_DAYS)
     slots = await slots_service.timed_slots(
@@ -75,12 +90,84 @@ async def _free_slots(request: Request, session: Any, practitioner: Practitioner
     return [
         {
             "value": f"{s.consultation_type}|{s.start.astimezone(dt.UTC).isoformat()}",
+            "kind": str(_KINDS[s.consultation_type]),
             "start": s.start,
             "end": s.end,
             "label": _KIND_LABELS[s.consultation_type],
+            "held_by_other": False,
         }
         for s in slots
     ]
+
+
+def _part_of_day(moment: dt.datetime) -> str:
+    hour = moment.astimezone(PARIS).hour
+    return [label for start, label in PARTS_OF_DAY if hour >= start][-1]
+
+
+def _by_day(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Slots grouped by day, then by time of day (matin, après-midi, soir), in order."""
+    days: list[dict[str, Any]] = []
+    for slot in slots:
+        day = slot["start"].astimezone(PARIS).date()
+        if not days or days[-1]["date"] != day:
+            days.append({"date": day, "parts": []})
+        part = _part_of_day(slot["start"])
+        parts = days[-1]["parts"]
+        if not parts or parts[-1]["label"] != part:
+            parts.append({"label": part, "slots": []})
+        parts[-1]["slots"].append(slot)
+    return days
+
+
+async def _offer(
+    request: Request,
+    session: Any,
+    user: User,
+    practitioner: Practitioner,
+    now: dt.datetime,
+    *,
+    hold: bool,
+) -> dict[str, Any]:
+    """The first free slots (held for this regulator a few minutes, app/rounds/holds.py),
+    then every other slot by day and time of day; slots another caller holds come last
+    and cannot be chosen until their hold expires. Two regulators looking at once are
+    offered different first slots; booking a held slot is never refused for the hold."""
+    slots = await _free_slots(request, session, practitioner, now)
+    seconds = request.app.state.rounds_settings.proposal_hold_seconds
+    if hold:
+        # One caller at a time per kind, like the secretariat's proposals (same locks).
+        for kind in sorted({s["kind"] for s in slots}):
+            await holds_service.serialise(session, kind)
+    if slots:
+        others = await holds_service.held_by_others(
+            session=session,
+            regulator_id=user.id,
+            start=min(s["start"] for s in slots),
+            end=max(s["end"] for s in slots),
+            now=now,
+        )
+        for slot in slots:
+            slot["held_by_other"] = any(
+                h.overlaps(practitioner.id, slot["start"], slot["end"]) for h in others
+            )
+    first = [s for s in slots if not s["held_by_other"]][:FIRST_SLOTS]
+    if hold:
+        await holds_service.hold(
+            session=session,
+            regulator_id=user.id,
+            options=[(practitioner.id, s["kind"], s["start"], s["end"]) for s in first],
+            now=now,
+            seconds=seconds,
+        )
+    chosen = {s["value"] for s in first}
+    return {
+        "first": first,
+        "days": _by_day([s for s in slots if s["value"] not in chosen]),
+        "slots": slots,
+        "held_until": now + dt.timedelta(seconds=seconds) if hold and first else None,
+        "hold_minutes": max(1, seconds // 60),
+    }
 
 
 async def _agenda(
@@ -95,6 +182,7 @@ async def _agenda(
     status_code: int = 200,
 ) -> Any:
     practitioner = await practitioners_service.get(session=session, practitioner_id=practitioner_id)
+    offer = await _offer(request, session, user, practitioner, now, hold=from_sas(request))
     return templates.TemplateResponse(
         request,
         "sas/agenda.html",
@@ -102,7 +190,7 @@ async def _agenda(
             "user": user,
             "csrf_token": csrf_token(request),
             "practitioner": practitioner,
-            "slots": await _free_slots(request, session, practitioner, now),
+            **offer,
             "from_sas": from_sas(request),
             "error": error,
             "form": form or {},
@@ -127,6 +215,7 @@ async def home(
             "csrf_token": csrf_token(request),
             "practitioners": practitioners,
             "appointments": [(a, names.get(a.practitioner_id, "")) for a in mine],
+            "status_labels": STATUS_LABELS,
             "from_sas": from_sas(request),
         },
     )
@@ -147,6 +236,8 @@ async def agenda(
 
 
 def _parse_slot(value: str) -> tuple[SessionKind, dt.datetime]:
+    if not value.strip():
+        raise InvalidInput("Choisissez un créneau avant de réserver.", field="slot")
     code, _, start = value.partition("|")
     try:
         moment = dt.datetime.fromisoformat(start)
@@ -241,6 +332,8 @@ async def book(
             form=form,
             status_code=exc.status_code,
         )
+    # Booked: this regulator's other holds go (the next caller sees those slots first).
+    await holds_service.release(session=session, regulator_id=user.id)
     return RedirectResponse(f"/sas/rendez-vous/{appointment.id}", status_code=303)
 
 
@@ -254,6 +347,12 @@ async def booked(
     practitioner = await practitioners_service.get(
         session=session, practitioner_id=appointment.practitioner_id
     )
+    patient = await patients_service.get(
+        session=session,
+        patient_id=appointment.patient_id,
+        actor=user,
+        booked_by=appointments_queries.regulator_booked,
+    )
     return templates.TemplateResponse(
         request,
         "sas/booked.html",
@@ -262,7 +361,11 @@ async def booked(
             "csrf_token": csrf_token(request),
             "appointment": appointment,
             "practitioner": practitioner,
-            "local_start": appointment.start_at.astimezone(PARIS),
+            "patient": patient,
+            "status_label": STATUS_LABELS.get(str(appointment.status), str(appointment.status)),
+            "kind_label": {v: _KIND_LABELS[k] for k, v in _KINDS.items()}.get(
+                appointment.kind, str(appointment.kind)
+            ),
         },
     )
 

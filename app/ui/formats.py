@@ -42,6 +42,14 @@ def euros(value: Decimal | float | int | None) -> str:
     return f"{sign}{NNBSP.join(groups)},{cents}{NBSP}€"
 
 
+def number(value: object, decimals: int = 0) -> str:
+    """`1234` → `1 234`, `12.5` → `12,5` (French typography); text ("<5") is left as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return "—" if value is None else str(value)
+    text = f"{value:,.{decimals}f}" if decimals or isinstance(value, int) else f"{value:,.1f}"
+    return text.replace(",", NNBSP).replace(".", ",")
+
+
 def person_name(family: str | None, given: str | None) -> str:
     """One name order everywhere: `NOM Prénom`."""
     family_part = (family or "").strip().upper()

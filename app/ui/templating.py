@@ -49,6 +49,9 @@ templates.env.filters["jour_iso"] = _local_iso
 templates.env.filters["telephone"] = formats.phone
 templates.env.filters["euros"] = formats.euros
 templates.env.globals["nom_prenom"] = formats.person_name
+templates.env.filters["long_date"] = formats.long_date
+templates.env.filters["clock_time"] = formats.clock_time
+templates.env.filters["nombre"] = formats.number
 # Delivery status of an SMS (messaging domain), as the secretariat reads it.
 templates.env.globals["SMS_LABELS"] = {
     "pending": "en file d'envoi",

@@ -18,7 +18,7 @@ from app.practitioners import service as practitioners_service
 from app.practitioners.models import OWN_NAME_STATUSES
 from app.practitioners.schemas import AbsenceIn, SessionIn, SessionTemplateIn
 from app.ui.layout import CoordinatorUser, render, today
-from app.web import forms
+from app.web import forms, roster_impact
 from app.web.dashboard import MODALITY_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +46,7 @@ async def _page(
     errors: forms.FormErrors | None = None,
     values: dict[str, Any] | None = None,
     flash: str | None = None,
+    blocking: list[dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     day = today(request)
@@ -96,6 +97,7 @@ async def _page(
             "errors": errors or forms.FormErrors(),
             "values": values or {},
             "flash": flash,
+            "blocking": blocking or [],
             "mcg_on_every_platform_act": (
                 await billing.table_with_settings(session, request.app.state.tariffs)
             ).mcg_on_every_platform_act,
@@ -114,6 +116,7 @@ async def roster(
         "modele": "Modèle hebdomadaire ajouté.",
         "absence": "Absence enregistrée : les vacations couvertes sont annulées.",
         "facturation": "Règle de facturation de la MCG enregistrée.",
+        **roster_impact.DONE,
     }.get(fait)
     return await _page(request, session, user, flash=flash)
 
@@ -134,13 +137,9 @@ def _times(values: dict[str, Any], errors: forms.FormErrors) -> None:
             errors.add(key, "Ce champ est obligatoire.")
 
 
-@router.post("/equipe/vacations", response_class=HTMLResponse)
-async def add_session(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
-    data = await forms.read_form(request)
-    values: dict[str, Any] = {k: forms.text(data, k) for k in SESSION_FIELDS}
-    values["open_to_sas"] = forms.checked(data, "open_to_sas")
-    errors = forms.FormErrors()
-    practitioner = await _practitioner(session, values, errors)
+def _session_in(
+    request: Request, values: dict[str, Any], errors: forms.FormErrors
+) -> SessionIn | None:
     day = forms.parse_date(values["date"])
     if values["date"] and day is None:
         errors.add("date", "Date invalide : utilisez le format jj/mm/aaaa.")
@@ -160,6 +159,17 @@ async def add_session(request: Request, session: SessionDep, user: CoordinatorUs
     )
     if session_in is not None and session_in.date < today(request):
         errors.add("date", "La date est déjà passée.")
+    return session_in
+
+
+@router.post("/equipe/vacations", response_class=HTMLResponse)
+async def add_session(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
+    data = await forms.read_form(request)
+    values: dict[str, Any] = {k: forms.text(data, k) for k in SESSION_FIELDS}
+    values["open_to_sas"] = forms.checked(data, "open_to_sas")
+    errors = forms.FormErrors()
+    practitioner = await _practitioner(session, values, errors)
+    session_in = _session_in(request, values, errors)
     if not errors and practitioner is not None and session_in is not None:
         try:
             async with session.begin_nested():
@@ -174,15 +184,9 @@ async def add_session(request: Request, session: SessionDep, user: CoordinatorUs
     )
 
 
-@router.post("/equipe/modeles", response_class=HTMLResponse)
-async def add_template(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
-    data = await forms.read_form(request)
-    values: dict[str, Any] = {k: forms.text(data, k) for k in TEMPLATE_FIELDS}
-    values["open_to_sas"] = forms.checked(data, "open_to_sas")
-    errors = forms.FormErrors()
-    practitioner = await _practitioner(session, values, errors)
+def _template_in(values: dict[str, Any], errors: forms.FormErrors) -> SessionTemplateIn | None:
     _times(values, errors)
-    template_in = forms.validate(
+    return forms.validate(
         SessionTemplateIn,
         {
             "weekday": values["weekday"],
@@ -195,6 +199,16 @@ async def add_template(request: Request, session: SessionDep, user: CoordinatorU
         errors,
         whole_form_field="end_time",
     )
+
+
+@router.post("/equipe/modeles", response_class=HTMLResponse)
+async def add_template(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
+    data = await forms.read_form(request)
+    values: dict[str, Any] = {k: forms.text(data, k) for k in TEMPLATE_FIELDS}
+    values["open_to_sas"] = forms.checked(data, "open_to_sas")
+    errors = forms.FormErrors()
+    practitioner = await _practitioner(session, values, errors)
+    template_in = _template_in(values, errors)
     if not errors and practitioner is not None and template_in is not None:
         try:
             async with session.begin_nested():
@@ -213,12 +227,7 @@ async def add_template(request: Request, session: SessionDep, user: CoordinatorU
     )
 
 
-@router.post("/equipe/absences", response_class=HTMLResponse)
-async def add_absence(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
-    data = await forms.read_form(request)
-    values: dict[str, Any] = {k: forms.text(data, k) for k in ABSENCE_FIELDS}
-    errors = forms.FormErrors()
-    practitioner = await _practitioner(session, values, errors)
+def _absence_in(values: dict[str, Any], errors: forms.FormErrors) -> AbsenceIn | None:
     first, last = forms.parse_date(values["start_date"]), forms.parse_date(values["end_date"])
     for key, parsed in (("start_date", first), ("end_date", last)):
         if parsed is None:
@@ -240,6 +249,17 @@ async def add_absence(request: Request, session: SessionDep, user: CoordinatorUs
             errors,
             whole_form_field="end_date",
         )
+    return absence_in
+
+
+@router.post("/equipe/absences", response_class=HTMLResponse)
+async def add_absence(request: Request, session: SessionDep, user: CoordinatorUser) -> Any:
+    data = await forms.read_form(request)
+    values: dict[str, Any] = {k: forms.text(data, k) for k in ABSENCE_FIELDS}
+    errors = forms.FormErrors()
+    practitioner = await _practitioner(session, values, errors)
+    absence_in = _absence_in(values, errors)
+    blocking: list[dict[str, Any]] = []
     if not errors and practitioner is not None and absence_in is not None:
         try:
             async with session.begin_nested():
@@ -249,8 +269,19 @@ async def add_absence(request: Request, session: SessionDep, user: CoordinatorUs
             return RedirectResponse("/equipe?fait=absence", status_code=303)
         except DomainError as exc:
             forms.domain_error(exc, errors, default_field="start_date")
+            # « 2 rendez-vous sont déjà pris »: which ones, with a link to each.
+            blocking = await roster_impact.appointment_lines(
+                session, user, exc.extra.get("appointment_ids", [])
+            )
     return await _page(
-        request, session, user, form="absence", errors=errors, values=values, status_code=422
+        request,
+        session,
+        user,
+        form="absence",
+        errors=errors,
+        values=values,
+        blocking=blocking,
+        status_code=422,
     )
 
 

@@ -15,10 +15,30 @@ from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.ui.session import home_for, login
 from app.ui.templating import templates
-from app.web import agenda, appointments, dashboard, intake, orientation, patients, roster
+from app.web import (
+    agenda,
+    appointments,
+    dashboard,
+    intake,
+    orientation,
+    patients,
+    roster,
+    roster_edit,
+    roster_pairs,
+)
 
 router = APIRouter(include_in_schema=False)
-for _pages in (dashboard, intake, agenda, appointments, patients, roster, orientation):
+for _pages in (
+    dashboard,
+    intake,
+    agenda,
+    appointments,
+    patients,
+    roster,
+    roster_edit,
+    roster_pairs,
+    orientation,
+):
     router.include_router(_pages.router)
 
 

@@ -319,7 +319,12 @@ async def test_the_gp_records_a_call_without_video_from_the_day_page(client, wor
     _CLOCK["now"].set(local(world.today, 14, 10))  # recorded after the start
     response = await client.post(
         f"/medecin/rendez-vous/{booked['id']}/issue",
-        data={"csrf_token": token, "status": "fulfilled", "without_video": "true"},
+        data={
+            "csrf_token": token,
+            "status": "fulfilled",
+            "without_video": "true",
+            "confirmed": "true",
+        },
     )
     assert response.status_code == 303, response.text
     row = await db.scalar(select(VisitOutcome).where(VisitOutcome.appointment_id == booked["id"]))

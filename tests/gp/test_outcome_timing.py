@@ -68,7 +68,7 @@ async def test_the_gp_page_refuses_an_outcome_before_the_care(app, client, world
     html = (await client.get("/medecin")).text
     response = await client.post(
         f"/medecin/rendez-vous/{first}/issue",
-        data={"status": "fulfilled", "csrf_token": _csrf(html)},
+        data={"status": "fulfilled", "csrf_token": _csrf(html), "confirmed": "true"},
     )
     assert response.status_code == 409
     assert "avant son début" in response.text
@@ -85,6 +85,7 @@ async def test_the_gp_page_refuses_an_outcome_before_the_care(app, client, world
             "status": "fulfilled",
             "medecin_traitant_status": "declared",
             "csrf_token": _csrf(html),
+            "confirmed": "true",  # the page's confirmation step, answered
         },
     )
     assert response.status_code == 303, response.text

@@ -53,7 +53,12 @@ async def test_the_day_page_puts_the_next_stop_first_and_records_an_outcome(
     token = _csrf(html)
     response = await client.post(
         f"/medecin/rendez-vous/{early['id']}/issue",
-        data={"status": "fulfilled", "csrf_token": token, "wants_medecin_traitant_help": "true"},
+        data={
+            "status": "fulfilled",
+            "csrf_token": token,
+            "wants_medecin_traitant_help": "true",
+            "confirmed": "true",
+        },
     )
     assert response.status_code == 303, response.text
     row = await db.get(Appointment, early["id"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from sqlalchemy import select, update
 
@@ -398,9 +399,9 @@ async def test_dashboard_and_report_pages_render_svg_without_cdn(client, db, wor
     assert html.count("<svg") == 3
     assert 'src="http' not in html and "cdn" not in html.lower()
     assert "Cachan0" not in html
-    assert "&lt;5" in html
     report = await client.get("/indicateurs/rapport", params=params, headers=world.coordinator)
     assert report.status_code == 200
+    assert "&lt;5" in report.text
     # Print styles live in a stylesheet (the CSP refuses inline styles).
     assert 'href="/static/indicators.css"' in report.text
     assert "@media print" in (await client.get("/static/indicators.css")).text
@@ -429,3 +430,35 @@ async def test_open_cases_at_end_ignore_later_closings(db, world):
     assert r.orientation.entered == 6
     assert r.orientation.declared == 0
     assert OutboxMessage  # outbox table present
+
+
+async def test_the_coordinator_reads_exact_counts_under_french_titles_exports_stay_masked(
+    client, db, world
+):
+    await seed(db, world)
+    params = {"from": "2026-11-30", "to": "2026-12-13"}
+    html = (await client.get("/indicateurs", params=params, headers=world.coordinator)).text
+    # French section titles, no interface code and no raw section key.
+    for title in (
+        "Professionnels de santé participants",
+        "Demandes de soins non programmés",
+        "Service d&#39;accès aux soins (SAS)",
+    ):
+        assert f">{title}</h3>" in html, title
+    assert "INT_R03" not in html and ">professionnels<" not in html
+    assert ">demandes<" not in html.replace("<td>demandes</td>", "")
+    # 2 requests redirected to the 15, 3 SAS pushes sent: exact on the screen.
+    assert "<strong>2</strong>réorientées vers le 15" in html
+    assert "Effectifs exacts" in html
+    assert '<td class="num">&lt;5</td>' not in html and ">&lt;5<" not in html
+    # French numbers: the 48 h share with a comma, the population with a narrow space.
+    assert re.search(r"<td class=\"num\">\d+,\d %</td>", html)
+    population = await client.get("/api/indicators", params=params, headers=world.coordinator)
+    assert population.json()["requests"]["redirected_15"] == "<5"  # the API stays masked
+    csv_text = (
+        await client.get("/api/indicators.csv", params=params, headers=world.coordinator)
+    ).text
+    assert "<5" in csv_text
+    report = await client.get("/indicateurs/rapport", params=params, headers=world.coordinator)
+    assert ">&lt;5<" in report.text and "INT_R03" not in report.text
+    assert ">Demandes de soins non programmés</h3>" in report.text
