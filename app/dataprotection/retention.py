@@ -12,7 +12,8 @@ Sources:
 
 Call logs lose the caller's number and the matched patients, SMS (sent and received)
 lose their text and number; audit events beyond their retention are deleted; expired
-web sessions and tokens go. ``dry_run`` counts without changing anything.
+web sessions and tokens go, and so do idle login and webhook counters. ``dry_run``
+counts without changing anything.
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AuthSession
 from app.audit.models import AuditEvent
+from app.core import limits
 from app.core.config import Settings
 from app.messaging.models import Call, InboundSms, SmsMessage
 from app.requests.models import CareRequest
 
 ERASED = ""
+#: The medical record is kept 20 years after the last stay or consultation (CSP art.
+#: R. 1112-7); erasure.py keeps a patient's care record that long.
+MEDICAL_RECORD_YEARS = 20
+#: Login and webhook counters (app/core/limits.py) idle this long are dropped.
+LIMITS_KEPT = dt.timedelta(days=1)
 JOB = "dataprotection.retention"
 INTERVAL_S = 24 * 3600
 
@@ -43,6 +50,7 @@ class RetentionReport:
     inbound_sms_erased: int
     audit_events_deleted: int
     sessions_deleted: int
+    limits_deleted: int
     requests_past_retention: int
 
     def as_dict(self) -> dict[str, int | bool]:
@@ -67,6 +75,7 @@ async def run(
     inbound = (InboundSms.received_at < sms_before, InboundSms.body != ERASED)
     audit = (AuditEvent.at < audit_before,)
     sessions = (AuthSession.expires_at <= now,)
+    counters = (limits.stale(now, LIMITS_KEPT),)
     requests_old = 0
     if settings.request_retention_days:
         requests_old = await _count(
@@ -81,6 +90,7 @@ async def run(
         inbound_sms_erased=await _count(session, InboundSms, *inbound),
         audit_events_deleted=await _count(session, AuditEvent, *audit),
         sessions_deleted=await _count(session, AuthSession, *sessions),
+        limits_deleted=await _count(session, limits.SharedLimit, *counters),
         requests_past_retention=requests_old,
     )
     if dry_run:
@@ -94,6 +104,7 @@ async def run(
     )
     await session.execute(delete(AuditEvent).where(*audit))
     await session.execute(delete(AuthSession).where(or_(*sessions)))
+    await session.execute(delete(limits.SharedLimit).where(*counters))
     await session.flush()
     return report
 

@@ -221,7 +221,7 @@ async def test_each_variable_reaches_its_user(
             "run_worker_in_process": False,  # no background loop in this test
             "sas": everything_set.sas.model_copy(
                 update={"sas_client_cert": None, "sas_client_key": None, "sas_ca_bundle": None}
-            )
+            ),
         }
     )
     app = create_app(settings)
