@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, func
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -132,6 +134,33 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether this error means "the database cannot be reached" rather than "this input or
+    this query is wrong": refused or reset connections, a server shutting down or starting,
+    an exhausted pool, SQLite busy past its time-out. Answered 503 (app/main.py)."""
+    if isinstance(exc, OSError | PoolTimeout):  # TimeoutError is an OSError
+        return True
+    if isinstance(exc, DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or isinstance(exc.orig, OSError)
+        )
+    return type(exc).__module__.startswith("asyncpg")  # raised raw while connecting
+
+
+def unreachable_errors() -> tuple[type[BaseException], ...]:
+    """The classes to route through ``unreachable`` (the driver's when installed)."""
+    classes: list[type[BaseException]] = [OSError, PoolTimeout]
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return tuple(classes)
+    # Connection refused or lost while connecting; server shutting down or starting up.
+    classes += [pg.InterfaceError, pg.PostgresConnectionError, pg.OperatorInterventionError]
+    return tuple(classes)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
