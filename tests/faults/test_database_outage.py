@@ -41,9 +41,7 @@ async def test_postgresql_cut_under_load_answers_503_then_recovers(
     patient = await make_patient(db)
     proxied = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
     app = create_app(
-        settings.model_copy(
-            update={"database_url": proxied.render_as_string(hide_password=False)}
-        ),
+        settings.model_copy(update={"database_url": proxied.render_as_string(hide_password=False)}),
         clock=clock,
     )
     results: list[tuple[str, int, float, dict]] = []
