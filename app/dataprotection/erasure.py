@@ -66,13 +66,6 @@ def _rows(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 async def _care_record(
     session: AsyncSession, patient_id: int
 ) -> tuple[int, int, int, dt.datetime | None]:
@@ -138,7 +131,11 @@ async def erase(
             "Annulez-le d'abord (le patient en est prévenu par SMS)."
         )
     requests, appointments, billed, last_care = await _care_record(session, patient_id)
-    keep_until = _add_years(last_care.date(), retention.MEDICAL_RECORD_YEARS) if last_care else None
+    keep_until = (
+        retention.care_record_kept_until(last_care.date(), patient.birth_date)
+        if last_care
+        else None
+    )
     must_keep = keep_until is not None and keep_until > now.date()
     if must_keep and complete:
         assert keep_until is not None
@@ -219,8 +216,9 @@ async def erase(
             {
                 "data": f"demandes de soins ({requests}) et rendez-vous ({appointments}), "
                 f"dont {billed} acte(s) facturé(s)",
-                "reason": "dossier de soins : 20 ans après la dernière prise en charge "
-                "(CSP art. R. 1112-7) ; actes facturés : pièces comptables",
+                "reason": "dossier de soins : 20 ans après la dernière prise en charge, au "
+                "moins jusqu'aux 28 ans du patient (CSP art. R. 1112-7) ; actes facturés : "
+                "pièces comptables",
                 "until": until,
             },
         ]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.appointments.models import Appointment
 from app.audit.models import AuditEvent
 from app.cli import main as cli
+from app.dataprotection import retention
 from app.messaging.models import (
     Call,
     CallOutcome,
@@ -238,3 +239,11 @@ async def test_the_command_line_exports_and_erases(world, db, database_url, tmp_
     actions = (await db.scalars(select(AuditEvent.action).order_by(AuditEvent.id))).all()
     assert actions[-2:] == ["patient_export", "patient_erasure"]
     await db.commit()
+
+
+def test_the_care_record_is_kept_20_years_and_at_least_until_28():
+    """CSP art. R. 1112-7: 20 years after the last care, prolonged to the 28th birthday."""
+    kept_until = retention.care_record_kept_until
+    assert kept_until(dt.date(2026, 12, 7), dt.date(1980, 5, 17)) == dt.date(2046, 12, 7)
+    assert kept_until(dt.date(2026, 12, 7), dt.date(2020, 3, 1)) == dt.date(2048, 3, 1)
+    assert kept_until(dt.date(2028, 2, 29), dt.date(1960, 1, 1)) == dt.date(2048, 2, 29)
