@@ -83,19 +83,15 @@ class LoginThrottle:
 
     async def failed(self, keys: list[tuple[str, str]], now: dt.datetime) -> list[tuple[str, str]]:
         """Count a failure; the keys this failure has just locked (in any process)."""
-        locked = []
-        for key in keys:
-            _failures, newly_locked = await limits.add_failure(
-                self.sessionmaker,
-                self._key(key),
-                now,
-                forget_before=now - FORGET_AFTER,
-                lock_after=self.lock_after,
-                lock_for=self.lock,
-            )
-            if newly_locked:
-                locked.append(key)
-        return locked
+        counted = await limits.add_failures(
+            self.sessionmaker,
+            [self._key(k) for k in keys],
+            now,
+            forget_before=now - FORGET_AFTER,
+            lock_after=self.lock_after,
+            lock_for=self.lock,
+        )
+        return [key for key, (_, locked) in zip(keys, counted, strict=True) if locked]
 
     async def succeeded(self, username: str) -> None:
         """A good password clears the account's count (never the address's)."""

@@ -85,6 +85,10 @@ def async_url(url: str) -> str:
     return url
 
 
+#: Execution option of a transaction that only reads (SQLite: a deferred BEGIN).
+READ_ONLY = "premier_recours_read_only"
+
+
 def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> AsyncEngine:
     """An async engine for DATABASE_URL; SQLite writers take the lock up front (`immediate`)."""
     url = async_url(url)
@@ -103,8 +107,10 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> Asy
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # SQLite upgrades read locks lazily; BEGIN IMMEDIATE serialises writers up
-            # front so two bookings cannot both read "free" and then both write.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # front so two bookings cannot both read "free" and then both write. A pure
+            # read may say so (execution option READ_ONLY) and not queue for the lock.
+            deferred = not immediate or conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_no_autobegin(dbapi_conn: Any, _record: Any) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base
+from app.core.db import READ_ONLY, Base
 
 
 class SharedLimit(Base):
@@ -62,56 +62,64 @@ async def count_in_window(
 
 
 async def read(maker: async_sessionmaker[AsyncSession], keys: list[str]) -> list[SharedLimit]:
-    async with maker() as session, session.begin():
-        return list(await session.scalars(select(SharedLimit).where(SharedLimit.key.in_(keys))))
+    """The counters of these keys; a read that takes no write lock (SQLite)."""
+    async with maker() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        rows = list(await session.scalars(select(SharedLimit).where(SharedLimit.key.in_(keys))))
+        await session.commit()
+        return rows
 
 
-async def add_failure(
+async def add_failures(
     maker: async_sessionmaker[AsyncSession],
-    key: str,
+    keys: list[str],
     now: dt.datetime,
     *,
     forget_before: dt.datetime,
     lock_after: int,
     lock_for: dt.timedelta,
-) -> tuple[int, bool]:
-    """Count one failure on ``key``: (failures in the current run, whether this one locked).
+) -> list[tuple[int, bool]]:
+    """Count one failure on each key, in one transaction: for each, (failures in the
+    current run, whether this one locked it).
 
     A run starts again at 1 after a served lock or when the last failure is older than
     ``forget_before``. Exactly one caller sees ``locked`` true, however many processes
     fail at the same time (the lock is set only where none is).
     """
+    results = []
     async with maker() as session, session.begin():
-        stmt = _insert(session).values(
-            key=key, count=1, window_start=now, last_at=now, locked_until=None
-        )
-        fresh = or_(
-            SharedLimit.locked_until <= now,
-            SharedLimit.locked_until.is_(None) & (SharedLimit.last_at < forget_before),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SharedLimit.key],
-            set_={
-                "count": case((fresh, 1), else_=SharedLimit.count + 1),
-                "window_start": case(
-                    (fresh, stmt.excluded.window_start), else_=SharedLimit.window_start
-                ),
-                "locked_until": case(
-                    (SharedLimit.locked_until <= now, None), else_=SharedLimit.locked_until
-                ),
-                "last_at": stmt.excluded.last_at,
-            },
-        ).returning(SharedLimit.count, SharedLimit.locked_until)
-        failures, locked_until = (await session.execute(stmt)).one()
-        locked = False
-        if failures >= lock_after and locked_until is None:
-            done = await session.execute(
-                update(SharedLimit)
-                .where(SharedLimit.key == key, SharedLimit.locked_until.is_(None))
-                .values(locked_until=now + lock_for)
+        for key in keys:
+            stmt = _insert(session).values(
+                key=key, count=1, window_start=now, last_at=now, locked_until=None
             )
-            locked = bool(getattr(done, "rowcount", 0))
-        return int(failures), locked
+            fresh = or_(
+                SharedLimit.locked_until <= now,
+                SharedLimit.locked_until.is_(None) & (SharedLimit.last_at < forget_before),
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[SharedLimit.key],
+                set_={
+                    "count": case((fresh, 1), else_=SharedLimit.count + 1),
+                    "window_start": case(
+                        (fresh, stmt.excluded.window_start), else_=SharedLimit.window_start
+                    ),
+                    "locked_until": case(
+                        (SharedLimit.locked_until <= now, None), else_=SharedLimit.locked_until
+                    ),
+                    "last_at": stmt.excluded.last_at,
+                },
+            ).returning(SharedLimit.count, SharedLimit.locked_until)
+            failures, locked_until = (await session.execute(stmt)).one()
+            locked = False
+            if failures >= lock_after and locked_until is None:
+                done = await session.execute(
+                    update(SharedLimit)
+                    .where(SharedLimit.key == key, SharedLimit.locked_until.is_(None))
+                    .values(locked_until=now + lock_for)
+                )
+                locked = bool(getattr(done, "rowcount", 0))
+            results.append((int(failures), locked))
+    return results
 
 
 async def clear(maker: async_sessionmaker[AsyncSession], key: str) -> None:

@@ -182,11 +182,11 @@ async def test_the_lock_is_audited_once_when_processes_fail_together(app, world,
 
     maker = app.state.sessionmaker
     now = app.state.clock()
-    results = await asyncio.gather(
+    batches = await asyncio.gather(
         *(
-            limits.add_failure(
+            limits.add_failures(
                 maker,
-                "login:account:course",
+                ["login:account:course"],
                 now,
                 forget_before=now - dt.timedelta(hours=1),
                 lock_after=5,
@@ -195,5 +195,6 @@ async def test_the_lock_is_audited_once_when_processes_fail_together(app, world,
             for _ in range(12)
         )
     )
+    results = [result for (result,) in batches]
     assert sorted(count for count, _ in results) == list(range(1, 13))
     assert sum(locked for _, locked in results) == 1
