@@ -247,3 +247,32 @@ def test_the_care_record_is_kept_20_years_and_at_least_until_28():
     assert kept_until(dt.date(2026, 12, 7), dt.date(1980, 5, 17)) == dt.date(2046, 12, 7)
     assert kept_until(dt.date(2026, 12, 7), dt.date(2020, 3, 1)) == dt.date(2048, 3, 1)
     assert kept_until(dt.date(2028, 2, 29), dt.date(1960, 1, 1)) == dt.date(2048, 2, 29)
+
+
+async def test_the_retention_job_drops_idle_counters_but_not_a_running_lock(app, db, clock):
+    """Login and webhook counters (shared_limits) idle for a day go; a lock still on stays."""
+    from app.core.limits import SharedLimit
+
+    now = clock()
+    old = now - dt.timedelta(days=2)
+    db.add(SharedLimit(key="webhook:1.2.3.4", count=3, window_start=old, last_at=old))
+    db.add(
+        SharedLimit(
+            key="login:account:x",
+            count=10,
+            window_start=old,
+            last_at=old,
+            locked_until=now + dt.timedelta(minutes=5),
+        )
+    )
+    db.add(SharedLimit(key="login:address:5.6.7.8", count=1, window_start=now, last_at=now))
+    await db.commit()
+    async with app.state.sessionmaker() as session, session.begin():
+        report = await retention.run(
+            session=session, settings=app.state.settings, now=now, dry_run=False
+        )
+    assert report.limits_deleted == 1
+    db.expire_all()
+    kept = sorted((await db.scalars(select(SharedLimit.key))).all())
+    assert kept == ["login:account:x", "login:address:5.6.7.8"]
+    await db.commit()
