@@ -48,6 +48,7 @@ ROOT = {
     "PDSA_SATURDAY_FROM": "13:00",
     "PDSA_HOLIDAYS_SUBDIVISION": "57",
     "NOSHOW_GRACE_MINUTES": "20",
+    "WAITLIST_OFFER_HOLD_MINUTES": "10",
     "DB_POOL_SIZE": "4",
     "ARGON2_TIME_COST": "2",
     "ARGON2_MEMORY_KIB": "2048",
@@ -73,6 +74,8 @@ SECTION_VALUES = {
         "ROUNDS_TIMEOUT_GRACE_S": "4",
         "PROPOSAL_DAYS_WITHOUT_DEADLINE": "3",
         "PROPOSAL_LEAD_MINUTES": "45",
+        "ROUND_STARTS": "09:00",
+        "ROUND_ENDS": "12:30",
         "OPTIMISE_BEFORE": "09:30",
         "ROUNDS_REPLAN_DEBOUNCE_S": "0.5",
         "PROPOSAL_HOLD_SECONDS": "90",
@@ -221,7 +224,7 @@ async def test_each_variable_reaches_its_user(
             "run_worker_in_process": False,  # no background loop in this test
             "sas": everything_set.sas.model_copy(
                 update={"sas_client_cert": None, "sas_client_key": None, "sas_ca_bundle": None}
-            ),
+            )
         }
     )
     app = create_app(settings)
@@ -258,6 +261,14 @@ async def test_each_variable_reaches_its_user(
         assert state.orientation_settings is settings.orientation
         intervals = {name: interval for name, interval, _ in state.periodic_jobs}
         assert intervals["orientation.sweep"] == 600
+        # Triage and billing read one calendar: PDSA hours (root) and the round (rounds).
+        assert state.calendar.pdsa is state.tariffs.pdsa
+        assert state.calendar.care_closes == dt.time(19)
+        assert state.calendar.pdsa.holidays_subdivision == "57"
+        assert (state.calendar.round_starts, state.calendar.round_ends) == (
+            dt.time(9),
+            dt.time(12, 30),
+        )
         # Root: the token lifetime, the periodic jobs' leases.
         assert state.leader_election.lease_seconds == 12
         assert state.token_signer.lifetime_seconds == 33 * 60

@@ -39,10 +39,8 @@ def test_valid_token_gives_back_the_appointment(signer: CancelLinkSigner) -> Non
 def test_uuid_ids_are_supported(signer: CancelLinkSigner) -> None:
     appointment = uuid.uuid4()
 
-    assert (
-        signer.verify(signer.issue(appointment, expires_at=APPOINTMENT_END), now=NOW).appointment_id
-        == appointment
-    )
+    assert signer.verify(signer.issue(appointment, expires_at=APPOINTMENT_END), now=NOW) \
+        .appointment_id == appointment
 
 
 def test_tokens_are_short_enough_for_an_sms(signer: CancelLinkSigner) -> None:
@@ -110,6 +108,4 @@ def test_short_secret_and_naive_expiry_are_refused(signer: CancelLinkSigner) -> 
 
 def test_cancel_url_joins_base_path_and_token() -> None:
     assert cancel_url("https://cpts.fr/", "TOKEN") == "https://cpts.fr/a/TOKEN"
-    assert (
-        cancel_url("https://cpts.fr", "TOKEN", path="/annuler/") == "https://cpts.fr/annuler/TOKEN"
-    )
+    assert cancel_url("https://cpts.fr", "TOKEN", path="/annuler/") == "https://cpts.fr/annuler/TOKEN"

@@ -137,61 +137,40 @@ def test_names_are_folded_to_gsm7_so_the_sms_stays_short() -> None:
 
 ALL_TEXTS = {
     "confirmation, reply": texts.booking_confirmation(
-        modality=Modality.TELECONSULTATION,
-        start=START,
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
-        cancel=REPLY,
+        modality=Modality.TELECONSULTATION, start=START, practitioner="Dr Martin",
+        cpts_name=CPTS, cancel=REPLY,
     ),
     "confirmation, home visit, both": texts.booking_confirmation(
-        modality=Modality.HOME_VISIT,
-        start=WINDOW[0],
-        end=WINDOW[1],
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
-        cancel=BOTH,
+        modality=Modality.HOME_VISIT, start=WINDOW[0], end=WINDOW[1],
+        practitioner="Dr Martin", cpts_name=CPTS, cancel=BOTH,
     ),
     "confirmation, link": texts.booking_confirmation(
-        modality=Modality.TELECONSULTATION,
-        start=START,
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
-        cancel=LINK,
+        modality=Modality.TELECONSULTATION, start=START, practitioner="Dr Martin",
+        cpts_name=CPTS, cancel=LINK,
     ),
     "arrival window": texts.arrival_window(
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
+        window_start=WINDOW[0], window_end=WINDOW[1], practitioner="Dr Martin", cpts_name=CPTS,
     ),
     "reminder, reply": texts.reminder(
-        modality=Modality.TELECONSULTATION,
-        start=START,
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
-        cancel=REPLY,
+        modality=Modality.TELECONSULTATION, start=START, practitioner="Dr Martin",
+        cpts_name=CPTS, cancel=REPLY,
     ),
     "reminder, link": texts.reminder(
-        modality=Modality.HOME_VISIT,
-        start=WINDOW[0],
-        end=WINDOW[1],
-        practitioner="Dr Martin",
-        cpts_name=CPTS,
-        cancel=LINK,
+        modality=Modality.HOME_VISIT, start=WINDOW[0], end=WINDOW[1],
+        practitioner="Dr Martin", cpts_name=CPTS, cancel=LINK,
     ),
     "cancellation notice": texts.cancellation_notice(
         start=START, cpts_name=CPTS, secretariat_phone="01 23 45 67 89"
     ),
     "change notice": texts.change_notice(
-        modality=Modality.TELECONSULTATION,
-        old_start=START,
-        start=START + dt.timedelta(days=1),
-        practitioner="Dr Durand",
-        cpts_name=CPTS,
+        modality=Modality.TELECONSULTATION, old_start=START,
+        start=START + dt.timedelta(days=1), practitioner="Dr Durand", cpts_name=CPTS,
         cancel=REPLY,
     ),
     "cancel confirmation": texts.cancel_confirmation(start=START, cpts_name=CPTS),
-    "nothing to cancel": texts.cancel_not_found(cpts_name=CPTS, secretariat_phone="01 23 45 67 89"),
+    "nothing to cancel": texts.cancel_not_found(
+        cpts_name=CPTS, secretariat_phone="01 23 45 67 89"
+    ),
     "stop": texts.stop_confirmation(cpts_name=CPTS),
     "start": texts.start_confirmation(cpts_name=CPTS),
 }
@@ -239,31 +218,11 @@ def test_segment_counting(body: str, encoding: str, units: int, count: int) -> N
 @pytest.mark.parametrize(
     ("char", "in_gsm7"),
     [
-        ("é", True),
-        ("è", True),
-        ("à", True),
-        ("ù", True),
-        ("ì", True),
-        ("ò", True),
-        ("É", True),
-        ("Ç", True),
-        ("ü", True),
-        ("ä", True),
-        ("€", True),
-        ("£", True),
-        ("ê", False),
-        ("â", False),
-        ("î", False),
-        ("ô", False),
-        ("û", False),
-        ("ç", False),
-        ("ë", False),
-        ("ï", False),
-        ("œ", False),
-        ("À", False),
-        ("È", False),
-        ("’", False),
-        ("«", False),
+        ("é", True), ("è", True), ("à", True), ("ù", True), ("ì", True), ("ò", True),
+        ("É", True), ("Ç", True), ("ü", True), ("ä", True), ("€", True), ("£", True),
+        ("ê", False), ("â", False), ("î", False), ("ô", False), ("û", False),
+        ("ç", False), ("ë", False), ("ï", False), ("œ", False), ("À", False), ("È", False),
+        ("’", False), ("«", False),
     ],
 )
 def test_gsm_0338_table(char: str, in_gsm7: bool) -> None:
@@ -272,7 +231,7 @@ def test_gsm_0338_table(char: str, in_gsm7: bool) -> None:
 
 def test_fold_keeps_gsm_letters_and_replaces_the_others() -> None:
     assert gsm_fold("L’Haÿ-les-Roses — Benoît, Çà et là, « cœur »") == (
-        'L\'Hay-les-Roses - Benoit, Çà et là, " coeur "'
+        "L'Hay-les-Roses - Benoit, Çà et là, \" coeur \""
     )
     # No close equivalent: kept, the SMS goes as UCS-2 rather than lose the name.
     assert gsm_fold("Nguyễn 北") == "Nguyen 北"

@@ -208,14 +208,8 @@ def test_next_opening_skips_holidays_and_sundays() -> None:
 
 @pytest.mark.parametrize(
     ("number", "callable_"),
-    [
-        ("+33612345678", True),
-        ("anonymous", False),
-        ("+266696687", False),
-        ("", False),
-        (None, False),
-        ("0612345678", False),
-    ],
+    [("+33612345678", True), ("anonymous", False), ("+266696687", False), ("", False),
+     (None, False), ("0612345678", False)],
 )
 def test_callable_numbers(number: str | None, callable_: bool) -> None:
     assert voice.is_callable_number(number) is callable_

@@ -90,14 +90,15 @@ def test_public_url_uses_the_configured_base_not_the_internal_host() -> None:
         == "https://cpts-bievre.example.fr/premier-recours/telephony/sms?a=1"
     )
     # Forwarded headers are ignored unless trusted: anyone could send them.
-    assert (
-        public_url(settings, "/telephony/sms", headers={"X-Forwarded-Host": "evil.example"})
-        == "https://cpts-bievre.example.fr/premier-recours/telephony/sms"
-    )
+    assert public_url(
+        settings, "/telephony/sms", headers={"X-Forwarded-Host": "evil.example"}
+    ) == "https://cpts-bievre.example.fr/premier-recours/telephony/sms"
 
 
 def test_public_url_honours_forwarded_proto_and_host_when_trusted() -> None:
-    settings = _settings(public_base_url="http://127.0.0.1:8000", trust_forwarded_headers=True)
+    settings = _settings(
+        public_base_url="http://127.0.0.1:8000", trust_forwarded_headers=True
+    )
     headers = {"x-forwarded-proto": "https", "X-Forwarded-Host": "cpts.example.fr, proxy"}
 
     url = public_url(settings, "/telephony/voice", headers=headers)
@@ -176,18 +177,10 @@ def test_is_genuine_checks_a_request_as_the_app_receives_it(
     headers = {"host": "10.0.0.5:8000", "x-twilio-signature": webhook.signature}
 
     assert is_genuine(
-        twilio_provider,
-        twilio_settings,
-        path="/telephony/sms",
-        query="e=1",
-        headers=headers,
-        params=webhook.params,
+        twilio_provider, twilio_settings,
+        path="/telephony/sms", query="e=1", headers=headers, params=webhook.params,
     )
     assert not is_genuine(
-        twilio_provider,
-        twilio_settings,
-        path="/telephony/sms",
-        query="e=1",
-        headers={"host": "x"},
-        params=webhook.params,
+        twilio_provider, twilio_settings,
+        path="/telephony/sms", query="e=1", headers={"host": "x"}, params=webhook.params,
     )
