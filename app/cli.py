@@ -1,4 +1,5 @@
-"""The `premier-recours` command: serve, migrate, seed-demo, territory, worker, retention, bench."""
+"""The `premier-recours` command: serve, migrate, seed-demo, territory, worker, retention,
+patient, bench."""
 
 from __future__ import annotations
 
@@ -106,6 +107,77 @@ def cmd_retention(args: argparse.Namespace) -> int:
     for name, value in report.items():
         if name != "dry_run":
             print(f"  {name} : {value}")
+    return 0
+
+
+async def _patient(
+    settings: Settings, action: str, patient_id: int, *, complete: bool
+) -> dict[str, Any]:
+    """Export or erase one patient (the DPO's command line); audited as done by "system"."""
+    from app.audit import service as audit_service
+    from app.core.db import make_engine, make_sessionmaker
+    from app.dataprotection import erasure, export
+
+    engine = make_engine(settings.database_url)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if action == "export":
+                result = await export.export(session=session, patient_id=patient_id, now=now)
+                kept_id: int | None = patient_id
+                detail: dict[str, Any] = {"via": "cli"}
+            else:
+                report = await erasure.erase(
+                    session=session,
+                    patient_id=patient_id,
+                    now=now,
+                    confirm=True,
+                    complete=complete,
+                )
+                result = report.as_dict()
+                kept_id = None if report.deleted else patient_id
+                detail = {"via": "cli", "deleted": report.deleted}
+            await audit_service.record(
+                session=session,
+                actor=None,
+                action=f"patient_{'export' if action == 'export' else 'erasure'}",
+                entity_type="patient",
+                entity_id=patient_id,
+                patient_id=kept_id,
+                detail=detail,
+            )
+    finally:
+        await engine.dispose()
+    return result
+
+
+def cmd_patient(args: argparse.Namespace) -> int:
+    import json
+
+    from app.core.errors import DomainError
+
+    if args.patient_command == "erase" and not args.yes:
+        print("L'effacement est définitif : ajoutez --yes pour confirmer.", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(
+            _patient(
+                _settings(args),
+                args.patient_command,
+                args.patient_id,
+                complete=getattr(args, "complete", False),
+            )
+        )
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if getattr(args, "output", None):
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        print(f"Export écrit dans {args.output}.")
+    else:
+        print(text)
     return 0
 
 
@@ -260,6 +332,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     keep.add_argument("--dry-run", action="store_true", help="compte sans rien modifier")
     keep.set_defaults(func=cmd_retention)
+    patient = sub.add_parser(
+        "patient", help="droits d'un patient : export de ses données, effacement (RGPD)"
+    )
+    patient_sub = patient.add_subparsers(dest="patient_command", required=True)
+    patient_export = patient_sub.add_parser("export", help="toutes ses données (JSON)")
+    patient_export.add_argument("patient_id", type=_positive, metavar="ID")
+    patient_export.add_argument("--output", "-o", help="fichier JSON (sinon : la sortie)")
+    patient_export.set_defaults(func=cmd_patient)
+    patient_erase = patient_sub.add_parser(
+        "erase", help="efface ses données, sauf ce que la loi impose de garder"
+    )
+    patient_erase.add_argument("patient_id", type=_positive, metavar="ID")
+    patient_erase.add_argument(
+        "--complete",
+        action="store_true",
+        help="supprime aussi le dossier de soins (refusé tant qu'il doit être conservé)",
+    )
+    patient_erase.add_argument("--yes", action="store_true", help="confirme l'effacement")
+    patient_erase.set_defaults(func=cmd_patient)
     sub.add_parser("bench", help="bancs d'essai du planificateur", add_help=False)
     return parser
 

@@ -8,8 +8,10 @@ import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from app.accounts.dependencies import document_errors, document_roles
 from app.appointments import video
@@ -18,8 +20,15 @@ from app.appointments.effects import Effects
 from app.core.calendar import CareCalendar, PdsaCalendar
 from app.core.clock import Clock, system_clock
 from app.core.config import Settings
-from app.core.db import SessionDep, make_engine, make_sessionmaker
-from app.core.handlers import install_json_handlers, install_refusal_handlers
+from app.core.db import (
+    SessionDep,
+    make_engine,
+    make_sessionmaker,
+    unreachable,
+    unreachable_errors,
+)
+from app.core.errors import DomainError, ServiceUnavailable
+from app.core.handlers import hand_on, install_json_handlers, install_refusal_handlers
 from app.core.observability import install as install_observability
 from app.core.protection import install as install_protection
 from app.core.security import TokenSigner, configure_hashing
@@ -67,6 +76,26 @@ def care_calendar(settings: Settings) -> CareCalendar:
         round_starts=settings.rounds.round_starts,
         round_ends=settings.rounds.round_ends,
     )
+
+
+def install_unavailable_handlers(app: FastAPI) -> None:
+    """The database out of reach → 503 with a French message, in each surface's format
+    (JSON, HTML page, FHIR OperationOutcome), instead of a 500. The pool checks each
+    connection before use (``pool_pre_ping``): once the server is back, the next request
+    works, without restarting the app. A transaction cut midway is rolled back by the
+    server, so nothing is half-written (tests/faults/test_database_outage.py)."""
+    refusal = app.exception_handlers.get(StatementError)
+
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        if unreachable(exc):
+            error = ServiceUnavailable(retry_after_s=5)
+            return await hand_on(request.app.exception_handlers[DomainError], request, error)
+        if isinstance(exc, StatementError) and refusal is not None:
+            return await hand_on(refusal, request, exc)  # a refused value: 409 or 422
+        raise exc
+
+    for kind in (*unreachable_errors(), DBAPIError):
+        app.add_exception_handler(kind, _unavailable)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -139,6 +168,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for domain in DOMAINS:
         _wire_domain(app, domain, settings)
     install_refusal_handlers(app)
+    install_unavailable_handlers(app)
     install_protection(
         app,
         hsts_seconds=settings.hsts_seconds,

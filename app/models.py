@@ -2,6 +2,7 @@
 
 import importlib
 
+from app.core import limits  # noqa: F401  (shared_limits: login and webhook counters)
 from app.core.db import Base
 
 # Each domain keeps its models in `app/<domain>/models.py`; importing them all here

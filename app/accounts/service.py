@@ -60,12 +60,12 @@ async def login_attempt(
     """
     throttle: LoginThrottle = app.state.login_throttle
     keys = throttle.keys(username, address)
-    throttle.check(keys, app.state.clock())
+    await throttle.check(keys, app.state.clock())
     user = await authenticate(
         session=session, username=username, password=password, allow_demo=app.state.settings.demo
     )
     if user is None:
-        locked = throttle.failed(keys, app.state.clock())
+        locked = await throttle.failed(keys, app.state.clock())
         if locked:
             await record_event(
                 app,
@@ -82,7 +82,7 @@ async def login_attempt(
             )
             await session.commit()
         raise Unauthorized("Identifiant ou mot de passe incorrect.")
-    throttle.succeeded(username)
+    await throttle.succeeded(username)
     return user
 
 

@@ -5,20 +5,24 @@ one (``base_delay_s``, 2×, 4×… capped at a minute); at ``lock_after`` failur
 account or address is locked for ``lock_minutes`` and the lock is written to the audit
 trail. A refused attempt never reaches the password check (no Argon2 work for it).
 
-In-process, per process: several workers each keep their own counts, so the effective
-limit is multiplied by the number of processes (the deployment runs one or two).
+The counts are kept in the database (table ``shared_limits``, app/core/limits.py): every
+web process reads and adds to the same count, so running two processes does not double
+the number of attempts allowed. Each read or update is its own short transaction, apart
+from the request's (whose 401 rolls back), and never blocks the event loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core import limits
 from app.core.errors import DomainError
 
 MAX_DELAY_S = 60.0
-#: Counters forgotten after this long without a failure (memory stays bounded).
+#: A run of failures is forgotten after this long without a new one.
 FORGET_AFTER = dt.timedelta(hours=1)
 
 
@@ -28,26 +32,31 @@ class TooManyAttempts(DomainError):
     default_message = "Trop de tentatives de connexion : réessayez plus tard."
 
 
-@dataclass
-class _Count:
-    failures: int = 0
-    last_failure: dt.datetime | None = None
-    locked_until: dt.datetime | None = None
-
-
 class LoginThrottle:
+    """The counts live in the database (app/core/limits.py), shared by every process."""
+
     def __init__(
-        self, *, free: int, lock_after: int, lock_minutes: int, base_delay_s: float
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        free: int,
+        lock_after: int,
+        lock_minutes: int,
+        base_delay_s: float,
     ) -> None:
+        self.sessionmaker = sessionmaker
         self.free = free
         self.lock_after = lock_after
         self.lock = dt.timedelta(minutes=lock_minutes)
         self.base_delay_s = base_delay_s
-        self._counts: dict[tuple[str, str], _Count] = {}
 
     @staticmethod
     def keys(username: str, address: str) -> list[tuple[str, str]]:
-        return [("account", username.strip().lower()), ("address", address)]
+        return [("account", username.strip().lower()[:150]), ("address", address[:150])]
+
+    @staticmethod
+    def _key(key: tuple[str, str]) -> str:
+        return f"login:{key[0]}:{key[1]}"
 
     def _delay(self, failures: int) -> dt.timedelta:
         if failures < self.free:
@@ -55,22 +64,16 @@ class LoginThrottle:
         seconds = min(MAX_DELAY_S, self.base_delay_s * 2 ** (failures - self.free))
         return dt.timedelta(seconds=seconds)
 
-    def check(self, keys: list[tuple[str, str]], now: dt.datetime) -> None:
+    async def check(self, keys: list[tuple[str, str]], now: dt.datetime) -> None:
         """Refuse (429) an attempt that comes while locked or before its delay has passed."""
         wait = dt.timedelta(0)
-        for key in keys:
-            count = self._counts.get(key)
-            if count is None or count.last_failure is None:
-                continue
-            if count.last_failure + FORGET_AFTER < now and (
-                count.locked_until is None or count.locked_until < now
-            ):
-                del self._counts[key]
-                continue
-            if count.locked_until is not None and count.locked_until > now:
+        for count in await limits.read(self.sessionmaker, [self._key(k) for k in keys]):
+            locked = count.locked_until is not None and count.locked_until > now
+            if locked:
+                assert count.locked_until is not None
                 wait = max(wait, count.locked_until - now)
-            else:
-                wait = max(wait, count.last_failure + self._delay(count.failures) - now)
+            elif count.locked_until is None and count.last_at + FORGET_AFTER >= now:
+                wait = max(wait, count.last_at + self._delay(count.count) - now)
         if wait > dt.timedelta(0):
             seconds = math.ceil(wait.total_seconds())
             raise TooManyAttempts(
@@ -78,23 +81,23 @@ class LoginThrottle:
                 retry_after_s=seconds,
             )
 
-    def failed(self, keys: list[tuple[str, str]], now: dt.datetime) -> list[tuple[str, str]]:
-        """Count a failure; the keys this failure has just locked."""
-        locked = []
-        for key in keys:
-            count = self._counts.setdefault(key, _Count())
-            if count.locked_until is not None and count.locked_until <= now:
-                count.failures, count.locked_until = 0, None  # the lock has served its time
-            count.failures += 1
-            count.last_failure = now
-            if count.failures >= self.lock_after and count.locked_until is None:
-                count.locked_until = now + self.lock
-                locked.append(key)
-        return locked
+    async def failed(self, keys: list[tuple[str, str]], now: dt.datetime) -> list[tuple[str, str]]:
+        """Count a failure; the keys this failure has just locked (in any process)."""
+        counted = await limits.add_failures(
+            self.sessionmaker,
+            [self._key(k) for k in keys],
+            now,
+            forget_before=now - FORGET_AFTER,
+            lock_after=self.lock_after,
+            lock_for=self.lock,
+        )
+        return [key for key, (_, locked) in zip(keys, counted, strict=True) if locked]
 
-    def succeeded(self, username: str) -> None:
+    async def succeeded(self, username: str) -> None:
         """A good password clears the account's count (never the address's)."""
-        self._counts.pop(("account", username.strip().lower()), None)
+        await limits.clear(
+            self.sessionmaker, self._key(("account", username.strip().lower()[:150]))
+        )
 
 
 def _duration(seconds: int) -> str:

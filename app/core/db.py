@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, func
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -83,6 +85,10 @@ def async_url(url: str) -> str:
     return url
 
 
+#: Execution option of a transaction that only reads (SQLite: a deferred BEGIN).
+READ_ONLY = "premier_recours_read_only"
+
+
 def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> AsyncEngine:
     """An async engine for DATABASE_URL; SQLite writers take the lock up front (`immediate`)."""
     url = async_url(url)
@@ -101,8 +107,10 @@ def make_engine(url: str, *, pool_size: int = 10, immediate: bool = True) -> Asy
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # SQLite upgrades read locks lazily; BEGIN IMMEDIATE serialises writers up
-            # front so two bookings cannot both read "free" and then both write.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # front so two bookings cannot both read "free" and then both write. A pure
+            # read may say so (execution option READ_ONLY) and not queue for the lock.
+            deferred = not immediate or conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_no_autobegin(dbapi_conn: Any, _record: Any) -> None:
@@ -132,6 +140,33 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether this error means "the database cannot be reached" rather than "this input or
+    this query is wrong": refused or reset connections, a server shutting down or starting,
+    an exhausted pool, SQLite busy past its time-out. Answered 503 (app/main.py)."""
+    if isinstance(exc, OSError | PoolTimeout):  # TimeoutError is an OSError
+        return True
+    if isinstance(exc, DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or isinstance(exc.orig, OSError)
+        )
+    return type(exc).__module__.startswith("asyncpg")  # raised raw while connecting
+
+
+def unreachable_errors() -> tuple[type[BaseException], ...]:
+    """The classes to route through ``unreachable`` (the driver's when installed)."""
+    classes: list[type[BaseException]] = [OSError, PoolTimeout]
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return tuple(classes)
+    # Connection refused or lost while connecting; server shutting down or starting up.
+    classes += [pg.InterfaceError, pg.PostgresConnectionError, pg.OperatorInterventionError]
+    return tuple(classes)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

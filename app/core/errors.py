@@ -56,3 +56,15 @@ class InvalidInput(DomainError):
     status_code = 422
     code = "invalid_input"
     default_message = "Donnée invalide."
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached (restarted, network cut, pool exhausted): 503, and the
+    next request tries again on a fresh connection (no restart of the app needed)."""
+
+    status_code = 503
+    code = "service_unavailable"
+    default_message = (
+        "Service momentanément indisponible (base de données injoignable) : "
+        "réessayez dans quelques instants. Rien n'a été enregistré pour cette demande."
+    )

@@ -9,17 +9,21 @@ findings 5 and 6).
 - ``Cache-Control: no-store`` on everything but static assets: pages and API answers
   carry patient data, which must stay out of shared and browser caches.
 
-The webhook limiter counts requests per address and minute, in-process (each process
-keeps its own counts: the limit applies per process).
+The webhook limiter counts requests per address and minute in the database (table
+``shared_limits``): every web process adds to the same count.
 """
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import limits
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,22 +41,24 @@ CACHEABLE = ("/static/", "/docs/assets/")
 
 
 class WebhookLimiter:
-    """At most ``per_minute`` requests per address and minute on the given paths."""
+    """At most ``per_minute`` requests per address and minute on the given paths, counted
+    in the database (app/core/limits.py) so that every web process shares one count."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self.clock = clock
-        self._counts: dict[tuple[str, int], int] = {}
-        self._minute = -1
 
-    def allow(self, address: str) -> bool:
-        minute = int(self.clock() // 60)
-        if minute != self._minute:
-            self._counts.clear()  # only the current minute is ever needed
-            self._minute = minute
-        key = (address, minute)
-        self._counts[key] = self._counts.get(key, 0) + 1
-        return self._counts[key] <= self.per_minute
+    async def allow(
+        self, maker: async_sessionmaker[AsyncSession], address: str, now: dt.datetime
+    ) -> bool:
+        """``now`` is the app's clock (app.state.clock), the same in every process."""
+        minute = now.replace(second=0, microsecond=0)
+        try:
+            count = await limits.count_in_window(maker, f"webhook:{address[:150]}", minute, now)
+        except (DBAPIError, OSError, TimeoutError):
+            # The database is down: let the request through, its route answers 503 itself
+            # (a limiter that cannot count must not turn every webhook into a 500).
+            return True
+        return count <= self.per_minute
 
 
 class ProtectionMiddleware:
@@ -76,7 +82,9 @@ class ProtectionMiddleware:
         path: str = scope.get("path", "")
         if path.startswith(self.limited_paths(scope)):
             client = scope.get("client")
-            if not self.limiter.allow(client[0] if client else "inconnue"):
+            state = scope["app"].state
+            address = client[0] if client else "inconnue"
+            if not await self.limiter.allow(state.sessionmaker, address, state.clock()):
                 await self._too_many(send)
                 return
 

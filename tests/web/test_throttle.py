@@ -142,3 +142,59 @@ async def test_health_stays_fast_during_20_concurrent_wrong_logins(settings, clo
     finally:
         await _empty_tables(application)
         await application.state.engine.dispose()
+
+
+async def test_two_processes_share_one_count(app, client, world, settings, clock, db):
+    """Two app instances on one database (two uvicorn processes): one login count and one
+    webhook count between them, not one each (app/core/limits.py)."""
+    other = create_app(settings, clock=clock)
+    try:
+        async with other.router.lifespan_context(other):
+            transport = httpx.ASGITransport(app=other)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as second:
+                free = settings.login_free_attempts
+                clients = [client, second]
+                for n in range(free):
+                    response = await _token(clients[n % 2], "secretaire", "faux")
+                    assert response.status_code == 401
+                # Each process has seen only half the failures, yet both refuse now.
+                for either in clients:
+                    refused = await _token(either, "secretaire", PASSWORD)
+                    assert refused.status_code == 429, refused.text
+                # A good password in one process clears the account for both.
+                clock.advance(dt.timedelta(minutes=2))
+                assert (await _token(second, "secretaire", PASSWORD)).status_code == 200
+                assert (await _token(client, "dr.martin", PASSWORD)).status_code == 200
+
+                limit = settings.webhook_rate_per_minute
+                statuses = [
+                    (await clients[n % 2].post("/telephony/sms", data={})).status_code
+                    for n in range(limit + 2)
+                ]
+                assert 429 not in statuses[: limit - 1] and statuses[-1] == 429, statuses
+    finally:
+        await other.state.engine.dispose()
+
+
+async def test_the_lock_is_audited_once_when_processes_fail_together(app, world, settings, db):
+    """Failures racing in many processes: the lock is set, and audited, exactly once."""
+    from app.core import limits
+
+    maker = app.state.sessionmaker
+    now = app.state.clock()
+    batches = await asyncio.gather(
+        *(
+            limits.add_failures(
+                maker,
+                ["login:account:course"],
+                now,
+                forget_before=now - dt.timedelta(hours=1),
+                lock_after=5,
+                lock_for=dt.timedelta(minutes=15),
+            )
+            for _ in range(12)
+        )
+    )
+    results = [result for (result,) in batches]
+    assert sorted(count for count, _ in results) == list(range(1, 13))
+    assert sum(locked for _, locked in results) == 1
