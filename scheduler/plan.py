@@ -63,6 +63,39 @@ def add_visit_window(visit: Visit, duty_span: tuple[int, int]) -> tuple[int, int
     return (lo * 60, hi * 60) if lo <= hi else None
 
 
+def continuity_row_costs(
+    travel: NDArray[np.int64],
+    visits: tuple[Visit, ...],
+    duty_list: list[Duty],
+    penalty: int,
+    classes: list[int],
+) -> tuple[NDArray[np.int64], tuple[NDArray[np.int64], ...]]:
+    """:func:`add_continuity_costs` as travel plus, per class, a penalty per point *left*.
+
+    The penalty is charged on the arc leaving a visit instead of the arc arriving
+    there: every visit served has one arc in and one arc out, so every plan, and every
+    insertion, costs the same either way. ``RoutingProblem.row_costs``: for the first
+    plan the engine registers one matrix instead of one per class (scheduler.routing).
+    """
+    nd = len(duty_list)
+    common = travel.copy()
+    np.fill_diagonal(common, 0)
+    owner = {c: duty.practitioner.id for duty, c in zip(duty_list, classes, strict=True) if c}
+    preferring: dict[str, list[int]] = {}
+    for k, v in enumerate(visits):
+        if v.preferred_practitioner_id is not None:
+            preferring.setdefault(v.preferred_practitioner_id, []).append(nd + k)
+    base = np.zeros(travel.shape[0], dtype=np.int64)
+    for points in preferring.values():
+        base[points] = penalty
+    offsets = [base]
+    for c in range(1, max(classes, default=0) + 1):
+        row = base.copy()
+        row[preferring.get(owner[c], [])] = 0
+        offsets.append(row)
+    return common, tuple(offsets)
+
+
 def add_continuity_costs(
     travel: NDArray[np.int64], visits: tuple[Visit, ...], duty_list: list[Duty], penalty: int
 ) -> tuple[tuple[NDArray[np.int64], ...], list[int]]:
@@ -157,7 +190,8 @@ def build_rounds_model(
         )
     costs, classes = add_continuity_costs(seconds, chosen, duty_list, params.continuity_penalty)
     vehicles = [replace(v, cost_class=c) for v, c in zip(vehicles, classes, strict=True)]
-    problem = RoutingProblem(seconds, costs, nd, tuple(customers), tuple(vehicles))
+    row_costs = continuity_row_costs(seconds, chosen, duty_list, params.continuity_penalty, classes)
+    problem = RoutingProblem(seconds, costs, nd, tuple(customers), tuple(vehicles), row_costs)
     return RoundsModel(
         instance, params, tuple(duty_list), excluded, tuple(chosen), problem, minutes
     )

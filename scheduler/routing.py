@@ -71,7 +71,11 @@ FIRST_SOLUTIONS = {
 
 
 def add_travel_costs(
-    routing: pywrapcp.RoutingModel, problem: RoutingProblem, perm: list[int]
+    routing: pywrapcp.RoutingModel,
+    problem: RoutingProblem,
+    perm: list[int],
+    *,
+    by_rows: bool = False,
 ) -> None:
     """Arc costs per vehicle from matrices registered natively (no Python callbacks).
 
@@ -79,7 +83,36 @@ def add_travel_costs(
     preferring that GP): each is made from the first one's rows, with only
     those columns converted again. On 320 visits / 60 GPs (28 classes) that
     saves most of the ~0.1 s of converting 28 whole matrices.
+
+    ``by_rows`` (the parallel cheapest insertion's plan alone, no search after it),
+    when the problem gives its costs as one
+    common matrix plus offsets per class and point left (``problem.row_costs``):
+    the common matrix is registered for every vehicle and each class's offsets
+    become a unary transit of a ``RowCosts`` dimension whose span costs 1 per
+    unit. Every route costs the same, and so does every insertion, so OR-Tools'
+    insertion heuristic builds the same plan, with one matrix to convert instead
+    of 28–40 (320 visits / 60 GPs: ~45 → ~8 ms of the first plan). The searches
+    keep the class matrices: their neighbourhoods are ordered by arc cost, and
+    the offsets would reorder them (benchmarks/RESULTS.md, 2026-12-07).
     """
+    if by_rows and problem.row_costs is not None:
+        common, offsets = problem.row_costs
+        routing.SetArcCostEvaluatorOfAllVehicles(
+            routing.RegisterTransitMatrix(_permuted(common, perm))
+        )
+        if any(o.any() for o in offsets):
+            idx = np.asarray(perm, dtype=np.int64)
+            vectors = [routing.RegisterUnaryTransitVector(o[idx].tolist()) for o in offsets]
+            bound = int(np.max(np.stack(offsets), axis=0).sum())
+            routing.AddDimensionWithVehicleTransits(
+                [vectors[vehicle.cost_class] for vehicle in problem.vehicles],
+                0,
+                max(1, bound),
+                True,
+                ROW_COSTS,
+            )
+            routing.GetDimensionOrDie(ROW_COSTS).SetSpanCostCoefficientForAllVehicles(1)
+        return
     first = _permuted(problem.costs[0], perm)
     lists = [first]
     for other in problem.costs[1:]:
@@ -87,6 +120,13 @@ def add_travel_costs(
     indices = [routing.RegisterTransitMatrix(m) for m in lists]
     for v, vehicle in enumerate(problem.vehicles):
         routing.SetArcCostEvaluatorOfVehicle(indices[vehicle.cost_class], v)
+
+
+#: The dimension carrying the cost classes' row offsets (see :func:`add_travel_costs`).
+ROW_COSTS = "RowCosts"
+#: The first solution built on them: the only insertion checked to build the same plan
+#: (the local and sequential ones order or seed the visits by arc costs, and differ).
+ROWS_FIRST_SOLUTION = "PARALLEL_CHEAPEST_INSERTION"
 
 
 def add_time_windows(
@@ -392,7 +432,10 @@ def _solve_once(
     ends = [pos[v.end] for v in problem.vehicles]
     manager = pywrapcp.RoutingIndexManager(problem.num_points, len(problem.vehicles), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    add_travel_costs(routing, problem, perm)
+    # The parallel cheapest insertion's plan alone (a budget of one solution, no starting
+    # plan): one cost matrix (the same plan; the other insertions order visits otherwise).
+    by_rows = work_limit == 1 and not initial_routes and first_solution == ROWS_FIRST_SOLUTION
+    add_travel_costs(routing, problem, perm, by_rows=by_rows)
     add_time_windows(routing, manager, problem, perm)
     add_capacity(routing, problem, perm)
     add_allowed_vehicles(routing, manager, problem, perm)

@@ -62,6 +62,11 @@ class RoutingProblem:
     num_depots: int
     customers: tuple[Customer, ...]
     vehicles: tuple[Vehicle, ...]
+    # Optionally the same costs as one common matrix plus, per cost class, an offset per
+    # point charged on every arc leaving it, ``(common, offsets)``: every route then costs
+    # what it costs with ``costs``. The engine registers one matrix for the first plan
+    # (scheduler.routing.add_travel_costs).
+    row_costs: tuple[IntMatrix, tuple[IntMatrix, ...]] | None = None
 
     @property
     def num_points(self) -> int:

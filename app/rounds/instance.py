@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +30,6 @@ from scheduler import SessionKind as Kind
 from scheduler.results import RoundsResult, Route, Stop
 
 DAY_MINUTES = 24 * 60
-_Row = TypeVar("_Row", Patient, CareRequest)
 KINDS = {
     SessionKind.home_visit: Kind.HOME_VISIT,
     SessionKind.teleconsultation: Kind.TELECONSULTATION,
@@ -176,9 +174,7 @@ async def load_day(
     for d in duties:
         if d.kind == SessionKind.home_visit:
             rounds_sessions.setdefault(d.practitioner_id, d)
-    appointments = await _booked_visits(session, duties)
-    patients = await _by_id(session, Patient, {a.patient_id for a in appointments.values()})
-    requests = await _by_id(session, CareRequest, {a.request_id for a in appointments.values()})
+    appointments, patients, requests = await _booked_visits(session, duties)
     communes = await territory.communes(session)
     instance = Instance(
         date,
@@ -195,9 +191,9 @@ async def load_day(
         pid: (minutes(d.start_at, date), minutes(d.end_at, date))
         for pid, d in rounds_sessions.items()
     }
-    data.run = await current_run(session=session, date=date)
+    data.run, routes = await _run_in_force(session, date)
     if data.run is not None:
-        for route in await routes_of(session=session, run=data.run):
+        for route in routes:
             order = [visit_key(s["appointment_id"]) for s in route.stops]
             data.orders[str(route.practitioner_id)] = [
                 v for v in order if appointment_of(v) in appointments
@@ -232,9 +228,14 @@ async def _duties(
 
 async def _booked_visits(
     session: AsyncSession, duties: list[DutySession]
-) -> dict[int, Appointment]:
-    rows = await session.scalars(
-        select(Appointment)
+) -> tuple[dict[int, Appointment], dict[int, Patient], dict[int, CareRequest]]:
+    """The booked home visits of these sessions with their patients and requests (one read)."""
+    if not duties:
+        return {}, {}, {}
+    rows = await session.execute(
+        select(Appointment, Patient, CareRequest)
+        .outerjoin(Patient, Patient.id == Appointment.patient_id)
+        .outerjoin(CareRequest, CareRequest.id == Appointment.request_id)
         .where(
             Appointment.session_id.in_([d.id for d in duties]),
             Appointment.kind == SessionKind.home_visit,
@@ -242,7 +243,40 @@ async def _booked_visits(
         )
         .order_by(Appointment.id)
     )
-    return {a.id: a for a in rows.all()}
+    appointments: dict[int, Appointment] = {}
+    patients: dict[int, Patient] = {}
+    requests: dict[int, CareRequest] = {}
+    for appointment, patient, care_request in rows.all():
+        appointments[appointment.id] = appointment
+        if patient is not None:
+            patients[patient.id] = patient
+        if care_request is not None:
+            requests[care_request.id] = care_request
+    return appointments, patients, requests
+
+
+async def _run_in_force(
+    session: AsyncSession, date: dt.date
+) -> tuple[RoundRun | None, list[RoundRoute]]:
+    """:func:`current_run` and :func:`routes_of` in one read (the booking's day load)."""
+    latest = (
+        select(RoundRun.id)
+        .where(RoundRun.date == date, RoundRun.status == RunStatus.succeeded)
+        .order_by(RoundRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(RoundRun, RoundRoute)
+            .outerjoin(RoundRoute, RoundRoute.run_id == RoundRun.id)
+            .where(RoundRun.id == latest)
+            .order_by(RoundRoute.practitioner_id)
+        )
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [route for _, route in rows if route is not None]
 
 
 def _gps(
@@ -319,10 +353,3 @@ async def _practitioners(session: AsyncSession, ids: Iterable[int]) -> dict[int,
         select(Practitioner).where(Practitioner.id.in_(ids), Practitioner.active.is_(True))
     )
     return {p.id: p for p in rows.all()}
-
-
-async def _by_id(session: AsyncSession, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(model).where(model.id.in_(ids)))
-    return {row.id: row for row in rows.all()}

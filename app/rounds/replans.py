@@ -1,4 +1,5 @@
-"""Asynchronous re-plans: a booking marks its morning dirty, the worker re-optimises it.
+"""Asynchronous re-plans: a booking or a cancellation marks its morning dirty, the worker
+re-optimises it.
 
 A home visit booked from a proposal is only inserted into the round in force inside
 the request (milliseconds, promises checked); the full re-optimisation of that morning
@@ -6,6 +7,11 @@ runs afterwards in the worker, debounced: the day's one row is refreshed by each
 booking, and the job picks a day once no booking came for ``rounds_replan_debounce_s``
 (or the oldest waiting booking is 6 periods old: a steady stream of bookings is still
 re-planned, without a solver run after every booking).
+A cancelled home visit (API, web, SMS reply, cancellation link, a GP's absence: all
+through ``appointments_service.cancel`` and its REPLAN_ROUNDS effect) takes the same
+path: the request only marks the day, the round in force leaves the cancelled stop out
+at once (:func:`app.rounds.instance.load_day` keeps booked visits only), and the worker's
+run re-optimises the freed morning.
 Promises stay hard in the re-plan (:func:`rounds_service.run_day`).
 """
 
@@ -19,6 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.models import Appointment
+from app.core.timeutil import PARIS
+from app.practitioners.models import SessionKind
 from app.rounds import service as rounds_service
 from app.rounds.models import ReplanRequest, RoundRun, RunStatus, RunTrigger
 from app.rounds.planner import Planner
@@ -39,6 +48,23 @@ async def request_replan(*, session: AsyncSession, date: dt.date, now: dt.dateti
             index_elements=[ReplanRequest.date], set_={"requested_at": now}
         )
     )
+
+
+async def on_appointment_cancelled(
+    *, session: AsyncSession, appointment: Appointment, now: dt.datetime
+) -> bool:
+    """The cancel flow's hook: mark the day of a cancelled home visit for the worker.
+
+    No solver run in the request (issue 21: the solver leaves the request path); does
+    nothing for a teleconsultation or a past day. True when the day was marked.
+    """
+    if appointment.kind != SessionKind.home_visit:
+        return False
+    date = appointment.start_at.astimezone(PARIS).date()
+    if date < now.astimezone(PARIS).date():
+        return False
+    await request_replan(session=session, date=date, now=now)
+    return True
 
 
 async def pending(*, session: AsyncSession) -> list[ReplanRequest]:

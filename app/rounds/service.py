@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.appointments import events
-from app.appointments.models import Appointment
+from app.appointments.models import Appointment, AppointmentStatus
 from app.core import metrics
 from app.core.timeutil import PARIS
 from app.patients.models import Patient
-from app.practitioners.models import Practitioner, SessionKind
+from app.practitioners.models import Practitioner
 from app.rounds.config import RoundsSettings
 from app.rounds.instance import (
     DayData,
@@ -358,39 +358,14 @@ async def renegotiation_list(*, session: AsyncSession, run: RoundRun) -> list[Re
     return out
 
 
-async def on_appointment_cancelled(
-    *,
-    session: AsyncSession,
-    appointment: Appointment,
-    now: dt.datetime,
-    planner: Planner | None = None,
-    actor: User | None = None,
-) -> RoundRun | None:
-    """Hook for the cancel flow: re-plan the day of a cancelled home visit.
-
-    Call it after ``appointments_service.cancel`` in the same unit of work; it
-    does nothing for a teleconsultation or a past day. Pass
-    ``planner=request.app.state.rounds_planner`` when you have the app.
-    """
-    if appointment.kind != SessionKind.home_visit:
-        return None
-    date = appointment.start_at.astimezone(PARIS).date()
-    if date < now.astimezone(PARIS).date():
-        return None
-    return await run_day(
-        session=session,
-        date=date,
-        planner=planner or default_planner(),
-        now=now,
-        trigger=RunTrigger.cancellation,
-        actor=actor,
-    )
-
-
 async def day_rounds(
     *, session: AsyncSession, date: dt.date, practitioner_id: int | None = None
 ) -> DayRoundsOut:
-    """The rounds in force for a day (one GP's with ``practitioner_id``), for the UIs."""
+    """The rounds in force for a day (one GP's with ``practitioner_id``), for the UIs.
+
+    A visit cancelled since the run is left out at once; the worker's re-plan
+    (app.rounds.replans) then re-times the round without it.
+    """
     run = await current_run(session=session, date=date)
     if run is None:
         return DayRoundsOut(date=date, run=None, routes=[])
@@ -426,6 +401,8 @@ async def day_rounds(
         stops = []
         for s in r.stops:
             a = appointments.get(s["appointment_id"])
+            if a is not None and a.status == AppointmentStatus.cancelled:
+                continue
             p = patients.get(a.patient_id) if a else None
             stops.append(
                 StopOut(

@@ -59,14 +59,10 @@ def setup(app: FastAPI, settings: Settings) -> None:
             planner.close()
 
     async def replan_after_cancellation(session: AsyncSession, event: AppointmentEvent) -> None:
-        """A cancelled home visit frees time: re-plan that morning, promises kept."""
+        """A cancelled home visit frees time: the worker re-plans that morning, promises kept."""
         if event.kind == EventKind.cancelled:
-            await rounds_service.on_appointment_cancelled(
-                session=session,
-                appointment=event.appointment,
-                now=event.now,
-                planner=app.state.rounds_planner,
-                actor=event.actor,
+            await replans.on_appointment_cancelled(
+                session=session, appointment=event.appointment, now=event.now
             )
 
     app.state.appointment_listeners.register(Effect.REPLAN_ROUNDS, replan_after_cancellation)

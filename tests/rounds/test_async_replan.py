@@ -21,7 +21,7 @@ from app.rounds.instance import load_day
 from app.rounds.models import ProposalHold, RoundRun
 from scheduler import solve_rounds
 from tests.factories import add_week, make_patient, make_practitioner
-from tests.rounds.conftest import local, new_patient, new_request
+from tests.rounds.conftest import book_visit, local, new_patient, new_request
 
 # Communes of the territory (INSEE) where the extra GPs practise.
 PRACTICES = ("94016", "94034", "94065", "94021", "94038", "94016", "94034", "94065")
@@ -257,3 +257,65 @@ async def test_a_hold_expires_by_itself(app, client, world, db, clock):
     # The first caller still books the slot shown to them: a hold never answers 409.
     response = await _book(client, world.secretary, first["id"], shown)
     assert response.status_code == 201, response.text
+
+
+async def test_a_cancellation_answers_without_solving_and_the_worker_replans(
+    app, client, world, db
+):
+    """Cancelling a home visit only marks the morning; the worker re-plans it, promises kept."""
+    planner = app.state.rounds_planner
+    ids = []
+    for name, start in (("Noel", dt.time(10)), ("Perrin", dt.time(11)), ("Caron", dt.time(10))):
+        request = await new_request(
+            client,
+            world.secretary,
+            (await new_patient(db, name, "Rungis")).id,
+            modality="home_visit",
+        )
+        ids.append(
+            (
+                await book_visit(
+                    client,
+                    world.secretary,
+                    request["id"],
+                    world.titular.id,
+                    world.today,
+                    start,
+                    dt.time(start.hour + 1),
+                )
+            )["id"]
+        )
+    optimised = await client.post(f"/api/rounds/{world.today}/optimise", headers=world.coordinator)
+    assert optimised.status_code == 200, optimised.text
+    await replans.run_pending(session=db, planner=planner, now=app.state.clock(), debounce_s=0)
+    runs_before = await _runs(db)
+
+    with SolverCalls(planner) as calls:
+        cancelled = await client.post(
+            f"/api/appointments/{ids[0]}/cancel", json={"reason": "mieux"}, headers=world.secretary
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    # No solver in the request: nothing ran in the planner, no run was recorded.
+    assert calls.names == []
+    assert await _runs(db) == runs_before
+    assert [r.date for r in await replans.pending(session=db)] == [world.today]
+    await db.rollback()
+    # The round in force leaves the cancelled stop out at once.
+    rounds = (await client.get(f"/api/rounds/{world.today}", headers=world.secretary)).json()
+    assert sorted(s["appointment_id"] for r in rounds["routes"] for s in r["stops"]) == ids[1:]
+
+    # The worker re-plans the freed morning afterwards: one run, no broken promise.
+    runs = await replans.run_pending(
+        session=db, planner=planner, now=app.state.clock(), debounce_s=0
+    )
+    assert len(runs) == 1 and runs[0].status == "succeeded" and runs[0].renegotiate == []
+    run_id = runs[0].id
+    assert await replans.pending(session=db) == []
+    await db.rollback()
+    rounds = (await client.get(f"/api/rounds/{world.today}", headers=world.secretary)).json()
+    assert rounds["run"]["id"] == run_id
+    assert sorted(s["appointment_id"] for r in rounds["routes"] for s in r["stops"]) == ids[1:]
+    for route in rounds["routes"]:
+        for stop in route["stops"]:
+            assert local(stop["promised_start"]) <= local(stop["planned_arrival"])
+            assert local(stop["planned_arrival"]) <= local(stop["promised_end"])

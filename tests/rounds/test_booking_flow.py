@@ -159,41 +159,6 @@ async def test_stale_home_visit_option_gets_409_when_the_round_filled_up(client,
     assert rows == []
 
 
-async def test_cancelling_a_visit_replans_the_day(client, world, db, app):
-    ids = []
-    for name, start in (("Noel", dt.time(10)), ("Perrin", dt.time(11))):
-        request = await new_request(
-            client,
-            world.secretary,
-            (await new_patient(db, name, "Rungis")).id,
-            modality="home_visit",
-        )
-        ids.append(
-            (
-                await book_visit(
-                    client,
-                    world.secretary,
-                    request["id"],
-                    world.titular.id,
-                    world.today,
-                    start,
-                    dt.time(start.hour + 1),
-                )
-            )["id"]
-        )
-    optimised = await client.post(f"/api/rounds/{world.today}/optimise", headers=world.coordinator)
-    assert optimised.status_code == 200, optimised.text
-    cancelled = await client.post(
-        f"/api/appointments/{ids[0]}/cancel", json={"reason": "mieux"}, headers=world.secretary
-    )
-    assert cancelled.status_code == 200
-    # The cancel route itself re-planned the morning (appointment listener).
-    rounds = (await client.get(f"/api/rounds/{world.today}", headers=world.secretary)).json()
-    assert rounds["run"]["trigger"] == "cancellation"
-    served = [s["appointment_id"] for r in rounds["routes"] for s in r["stops"]]
-    assert served == [ids[1]]
-
-
 async def test_narrowed_windows_are_announced(client, world, db, app):
     """Optimising tells listeners (the SMS) each window it narrowed inside a promise."""
     heard = []

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from app.rounds import replans
 from tests.rounds.conftest import new_patient, new_request
 
-# Measured on SQLite: 17 for a teleconsultation and 26 for a home visit (28 for the second
-# visit of a day: the day's requests read) since the re-plan left the request (holds
-# released, one read of the coordinator's MCG setting), +1 each since the bearer token's
-# revocable jti is read (issue 20); with the re-plan inside the request, 16 and 30 (31);
-# before the one pipeline, 21 and 34 (38).
+# Measured on SQLite: 19 for a teleconsultation and 27 for a home visit, the second visit
+# of a day included, since the day load reads the booked visits with their patients and
+# requests in one statement, and the run in force with its routes in one (2026-12-07;
+# before: 27 and 29, and one more with a plan in force). Earlier: 17 and 26 (28) since
+# the re-plan left the request (holds released, one read of the coordinator's MCG
+# setting), +1 each since the bearer token's revocable jti is read (issue 20); with the
+# re-plan inside the request, 16 and 30 (31); before the one pipeline, 21 and 34 (38).
 MAX_TELECONSULTATION = 19
-MAX_HOME_VISIT = 29
+MAX_HOME_VISIT = 27
 
 
 class Counter:
@@ -45,10 +48,10 @@ async def _book_from_proposal(client, world, db, name, commune, modality, counte
         headers=world.secretary,
     )
     assert response.status_code == 201, response.text
-    # One read of the request (the re-plan reads the day's visits, this one included) and
-    # one audit row each for the read and the booking.
+    # One read of the request (the day load reads the day's requests joined to their
+    # visits) and one audit row each for the read and the booking.
     reads = sum(1 for s in counter.statements if s.startswith("SELECT care_requests.id"))
-    assert reads <= (2 if modality == "home_visit" else 1), counter.statements
+    assert reads == 1, counter.statements
     assert counter.starting("INSERT INTO AUDIT_EVENTS") == 2
     return len(counter.statements)
 
@@ -78,3 +81,23 @@ async def test_a_home_visit_booked_from_a_proposal_reads_the_day_once(app, clien
     counts = await _measure(app, client, world, db, "home_visit")
     print(f"home visit from a proposal: {counts} statements")
     assert max(counts) <= MAX_HOME_VISIT, counts
+    # With a plan in force (the worker re-planned the morning): the day load reads its run
+    # and routes in one statement; the insertion then reads and updates the GP's route.
+    await replans.run_pending(
+        session=db, planner=app.state.rounds_planner, now=app.state.clock(), debounce_s=0
+    )
+    counter = Counter()
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        count = await _book_from_proposal(
+            client, world, db, "Petit", "Cachan", "home_visit", counter
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    print(f"home visit with a plan in force: {count} statements")
+    assert counter.starting("SELECT ROUND_RUNS") == 1, counter.statements
+    assert counter.starting("UPDATE ROUND_ROUTES") == 1, counter.statements
+    assert counter.starting("SELECT ROUND_ROUTES") == 1, counter.statements
+    # + the route's read and update, + the titular's sessions when the GP is an adjoint.
+    assert count <= MAX_HOME_VISIT + 3, counter.statements

@@ -144,3 +144,52 @@ def test_cost_classes_registered_from_the_first_are_the_same_matrices():
     first = _permuted(problem.costs[0], perm)
     for other in problem.costs[1:]:
         assert _permuted_like(first, problem.costs[0], other, perm) == _permuted(other, perm)
+
+
+def test_the_first_plan_registers_one_cost_matrix_and_builds_the_same_plan(monkeypatch):
+    """Continuity as offsets on the points left: same route costs, same first plans."""
+    from dataclasses import replace
+
+    from scheduler import routing
+    from scheduler.bench import cpts_model
+
+    problem = cpts_model(80, 20, 3, 1.0).problem
+    assert problem.row_costs is not None and len(problem.costs) > 3
+    common, offsets = problem.row_costs
+    nd = problem.num_depots
+    # Every route costs the same either way (the penalty arriving at a visit or leaving it).
+    for v, vehicle in enumerate(problem.vehicles):
+        path = [vehicle.start, *range(nd + v, problem.num_points, 7), vehicle.end]
+        arcs = list(zip(path, path[1:], strict=False))
+        assert sum(int(problem.costs[vehicle.cost_class][a, b]) for a, b in arcs) == sum(
+            int(common[a, b]) + int(offsets[vehicle.cost_class][a]) for a, b in arcs
+        ), v
+    seen = []
+    real = routing.add_travel_costs
+
+    def spy(model, prob, perm, *, by_rows=False):
+        real(model, prob, perm, by_rows=by_rows)
+        seen.append(routing.ROW_COSTS in model.GetAllDimensionNames())
+
+    monkeypatch.setattr(routing, "add_travel_costs", spy)
+    for strategy in ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION"):
+        seen.clear()
+        # The first plan alone...
+        rows = routing._solve_once(
+            problem, 30.0, 1, "descent", None, seed=3, first_solution=strategy
+        )
+        # ...builds the plan the class matrices give.
+        classes = routing._solve_once(
+            replace(problem, row_costs=None),
+            30.0,
+            1,
+            "descent",
+            None,
+            seed=3,
+            first_solution=strategy,
+        )
+        # Only the parallel insertion is built on one matrix (the others order visits by arc
+        # costs and would build other plans).
+        assert seen == [strategy == "PARALLEL_CHEAPEST_INSERTION", False]
+        assert rows.routes == classes.routes and rows.objective == classes.objective
+        assert len(rows.dropped) < 5
