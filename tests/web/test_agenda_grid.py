@@ -19,7 +19,7 @@ from app.core.timeutil import paris_iso
 from app.requests.models import CareRequest
 from app.web.svg import Point, round_map
 from tests.factories import make_patient
-from tests.web.conftest import csrf_of, login_as
+from tests.web.conftest import login_as
 
 DAY = "2026-12-07"
 
@@ -91,7 +91,7 @@ async def test_the_team_day_has_a_time_axis_a_column_per_gp_bands_and_free_times
 
 
 async def test_booking_from_a_free_cell_makes_exactly_that_appointment(client, db, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
+    BERNARD = world.other_titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
     request_id, _ = await _request(client, db, token)
     request_page = await client.get(f"/demandes/{request_id}")
@@ -129,7 +129,7 @@ async def test_booking_from_a_free_cell_makes_exactly_that_appointment(client, d
 
 
 async def test_a_refused_cell_shows_the_french_reason_and_changes_nothing(client, db, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
+    MARTIN = world.titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
     request_id, _ = await _request(client, db, token)
     page = (await client.get(f"/agenda?date={DAY}&demande={request_id}")).text
@@ -156,7 +156,7 @@ async def test_a_refused_cell_shows_the_french_reason_and_changes_nothing(client
 
 
 async def test_past_the_deadline_the_rule_asks_for_a_reason_field(client, db, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
+    BERNARD = world.other_titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
     request_id, _ = await _request(client, db, token)
     page = (await client.get(f"/agenda?date=2026-12-11&demande={request_id}")).text
@@ -217,7 +217,6 @@ async def test_move_by_choosing_a_new_place_on_the_grid(client, db, world):
 
 
 async def test_cancel_from_the_block_asks_confirmation_and_a_reason(client, db, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
     appointment = await _booked(client, db, world, token)
     appointment_id = appointment.id
@@ -242,7 +241,7 @@ async def test_cancel_from_the_block_asks_confirmation_and_a_reason(client, db, 
 
 
 async def test_rounds_show_order_windows_outcomes_and_spread_markers(client, db, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
+    MARTIN = world.titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
     ids = []
     for name in ("Roux", "Blanc"):
@@ -295,7 +294,7 @@ def test_markers_at_one_place_are_spread_deterministically():
 
 
 async def test_the_one_gp_week_has_a_column_per_day(client, world):
-    MARTIN, BERNARD = world.titular.id, world.other_titular.id  # noqa: N806
+    BERNARD = world.other_titular.id  # noqa: N806
     await login_as(client, "secretaire")
     page = (await client.get(f"/agenda?date={DAY}&vue=semaine&medecin={BERNARD}")).text
     assert len(_columns(page)) == 6  # Monday to Saturday (no Sunday session)
