@@ -155,16 +155,13 @@ async def grid(
         session, practitioner_ids=ids, start=start, end=end
     )
     patients, reasons = await appointments_queries.patients_and_reasons(session, appointments)
-    for patient_id in sorted(patients):
-        await audit_service.record(
-            session=session,
-            actor=actor,
-            action="agenda",
-            entity_type="patient",
-            entity_id=patient_id,
-            patient_id=patient_id,
-            detail={"date": days[0].isoformat(), "days": len(days)},
-        )
+    await audit_service.record_reads(
+        session=session,
+        actor=actor,
+        action="agenda",
+        patient_ids=sorted(patients),
+        detail={"date": days[0].isoformat(), "days": len(days)},
+    )
     free = [
         *eligibility.free_slots(
             roster, kind=SessionKind.teleconsultation, start=start, end=end, now=now

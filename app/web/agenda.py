@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -96,6 +96,17 @@ class View:
 
     def url(self, **overrides: Any) -> str:
         return "/agenda?" + urlencode(self.params(**overrides))
+
+    def cell_url(
+        self, practitioner_id: int, kind: str, start: dt.datetime, end: dt.datetime
+    ) -> str:
+        """A free time's link (hundreds per page: the view's part is encoded once)."""
+        if not hasattr(self, "_base"):
+            self._base = self.url()
+        return (
+            f"{self._base}&gp={practitioner_id}&type={kind}"
+            f"&debut={quote(start.isoformat())}&fin={quote(end.isoformat())}#confirmer"
+        )
 
 
 @router.get("/agenda", response_class=HTMLResponse)
@@ -378,7 +389,11 @@ async def _rounds(
 ) -> list[dict[str, Any]]:
     """Each home-visit session of the day: its stops in order, and the map."""
     with_visits = [
-        (c, b) for c in columns for b in c.bands if b.data["kind"] == SessionKind.home_visit
+        (c, b)
+        for c in columns
+        for b in c.bands
+        if b.data["kind"] == SessionKind.home_visit
+        and any(i.kind == "appt" and i.data["kind"] == SessionKind.home_visit for i in c.items)
     ]
     if not with_visits:
         return []
