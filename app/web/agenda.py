@@ -77,7 +77,9 @@ class View:
     """The page's state, carried from link to link (date, view, GP, request or move)."""
 
     def __init__(self, request: Request, params: dict[str, str]) -> None:
-        self.day = forms.parse_date(params.get("date")) or today(request)
+        day = forms.parse_date(params.get("date"))
+        # Far dates (year 1, 9999) would overflow the previous/next links: today instead.
+        self.day = day if day and 2000 <= day.year <= 2100 else today(request)
         self.week = params.get("vue") == "semaine"
         self.medecin = _int(params.get("medecin"))
         self.demande = _int(params.get("demande"))
@@ -141,6 +143,8 @@ async def _page(
         "flash": FLASHES.get(params.get("fait", "")),
         "flash_rdv": _int(params.get("rdv")),
         "error": error,
+        # The proposals' refusal points to fresh options; here they are the grid itself.
+        "error_message": error.message.removesuffix(" Voici les options à jour.") if error else "",
         "typed": typed or {},
     }
     step = dt.timedelta(days=7 if view.week else 1)

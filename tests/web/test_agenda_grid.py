@@ -131,28 +131,31 @@ async def test_booking_from_a_free_cell_makes_exactly_that_appointment(client, d
 async def test_a_refused_cell_shows_the_french_reason_and_changes_nothing(client, db, world):
     MARTIN = world.titular.id  # noqa: N806
     token = await login_as(client, "secretaire")
-    request_id, _ = await _request(client, db, token)
-    page = (await client.get(f"/agenda?date={DAY}&demande={request_id}")).text
-    _, fields = _confirm_fields((await client.get(_pick_at(page, MARTIN, "2026-12-07T16:00"))).text)
-    # The Dr is declared absent meanwhile: the rule refuses, in French, nothing is booked.
-    absent = await client.post(
-        "/equipe/absences",
-        data={
-            "csrf_token": token,
-            "practitioner_id": str(MARTIN),
-            "start_date": DAY,
-            "end_date": DAY,
-            "reason": "Formation",
-        },
+    first, _ = await _request(client, db, token)
+    second, _ = await _request(client, db, token, family_name="Petit", phone="+33639980002")
+    # Two secretaries hold the same page; the first books 16:00, the second clicks it too.
+    stale = (await client.get(f"/agenda?date={DAY}&demande={second}")).text
+    _, late = _confirm_fields((await client.get(_pick_at(stale, MARTIN, "2026-12-07T16:00"))).text)
+    page = (await client.get(f"/agenda?date={DAY}&demande={first}")).text
+    action, fields = _confirm_fields(
+        (await client.get(_pick_at(page, MARTIN, "2026-12-07T16:00"))).text
     )
-    assert absent.status_code in (303, 403)
-    fields["debut"] = "2026-12-07T21:00:00+01:00"  # outside any session (forged)
-    fields["fin"] = "2026-12-07T21:15:00+01:00"
-    refused = await client.post("/agenda/reserver", data=fields)
+    assert (await client.post(action, data=fields)).status_code == 303
+    refused = await client.post("/agenda/reserver", data=late)
+    assert refused.status_code == 409
+    text = html.unescape(refused.text)
+    assert "Ce créneau est déjà pris : choisissez-en un autre." in text
+    assert 'role="alert" id="err-confirm"' in text
+    await db.rollback()
+    assert len((await db.scalars(select(Appointment))).all()) == 1
+    assert (await db.get(CareRequest, second)).status == "new"
+    # A forged time outside any session: the rule says so, nothing is booked.
+    forged = {**late, "debut": "2026-12-07T21:00:00+01:00", "fin": "2026-12-07T21:15:00+01:00"}
+    refused = await client.post("/agenda/reserver", data=forged)
     assert refused.status_code == 409
     assert "Aucune vacation de ce type ne couvre ce créneau" in html.unescape(refused.text)
-    assert (await db.scalar(select(Appointment.id))) is None
-    assert (await db.get(CareRequest, request_id)).status == "new"
+    await db.rollback()
+    assert len((await db.scalars(select(Appointment))).all()) == 1
 
 
 async def test_past_the_deadline_the_rule_asks_for_a_reason_field(client, db, world):
@@ -302,3 +305,31 @@ async def test_the_one_gp_week_has_a_column_per_day(client, world):
     started = time.perf_counter()
     assert (await client.get(f"/agenda?date={DAY}")).status_code == 200
     assert time.perf_counter() - started < 2  # the small world; the demo team is timed in chromium
+
+
+async def test_odd_input_gets_a_french_answer_never_a_500(client, db, world):
+    token = await login_as(client, "secretaire")
+    for query in (
+        "date=9999-12-31",
+        "date=0001-01-01&vue=semaine",
+        "demande=abc&deplacer=-1&annuler=x",
+        "demande=999999",
+        "deplacer=999999",
+        "annuler=999999",
+        "gp=1&type=zzz&debut=hier&fin=demain",
+        "medecin=999999&vue=semaine",
+    ):
+        response = await client.get(f"/agenda?{query}")
+        assert response.status_code in (200, 404), (query, response.status_code)
+    assert "introuvable" in (await client.get("/agenda?demande=999999")).text
+    for path, data in (
+        ("/agenda/reserver", {"demande": "1", "gp": "x", "debut": "y", "fin": "z"}),
+        ("/agenda/reserver", {}),
+        ("/agenda/deplacer", {"deplacer": "abc"}),
+        ("/agenda/annuler", {"rdv": "999999", "motif": "x"}),
+        ("/agenda/annuler", {"rdv": "1", "motif": "x" * 501}),
+    ):
+        response = await client.post(path, data={"csrf_token": token, **data})
+        assert 400 <= response.status_code < 500, (path, data, response.status_code)
+    forged = await client.post("/agenda/annuler", data={"rdv": "1", "motif": "x"})
+    assert forged.status_code == 403  # no CSRF token
