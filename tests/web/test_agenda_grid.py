@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select, update
 
 from app.appointments.models import Appointment, AppointmentStatus
+from app.audit.models import AuditEvent
 from app.core.timeutil import paris_iso
 from app.requests.models import CareRequest
 from app.web.svg import Point, round_map
@@ -126,6 +127,11 @@ async def test_booking_from_a_free_cell_makes_exactly_that_appointment(client, d
     assert "Angine" in block.group(0) and "Télé" in block.group(0)
     assert "0/3 · 24 libres" not in _column_html(after, BERNARD)
     assert "1/3 · 23 libres" in _column_html(after, BERNARD)
+    # Showing the patient in the grid is traced, per patient (audit trail).
+    patient_id = appointment.patient_id
+    await db.rollback()
+    traced = await db.scalars(select(AuditEvent.patient_id).where(AuditEvent.action == "agenda"))
+    assert set(traced.all()) == {patient_id}
 
 
 async def test_a_refused_cell_shows_the_french_reason_and_changes_nothing(client, db, world):

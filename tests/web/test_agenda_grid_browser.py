@@ -1,5 +1,6 @@
 """The agenda grid in a real Chromium (issue 22, item 1): a request → the agenda → a free time
-is booked → moved on the grid → cancelled from its block. Screenshots in test-artifacts/web/."""
+is booked → moved on the grid (click, then drag and drop) → cancelled from its block.
+Screenshots in test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -96,6 +97,17 @@ def test_a_request_is_booked_moved_and_cancelled_on_the_agenda_grid(browser, ser
     _, start, status, _ = _appointment(server)
     assert status == "booked" and start.replace(" ", "T")[:16] in _utc(target_start)
     shot(page, "24-agenda-deplace")
+
+    # Or drag the block onto a free time of its kind: the same confirmation, then moved.
+    cell = page.locator("section.ag-col").nth(2).locator(".free.kind-teleconsultation").nth(6)
+    dropped_start = cell.get_attribute("data-start")
+    page.locator("article.appt.just").drag_to(cell)
+    page.wait_for_url(re.compile(rf"deplacer={appointment_id}.*#confirmer$"))
+    assert "Déplacer le rendez-vous ici ?" in page.locator("#confirmer").inner_text()
+    page.get_by_role("button", name="Confirmer le déplacement").click()
+    page.wait_for_url(re.compile(r"fait=deplace"))
+    _, start, status, _ = _appointment(server)
+    assert status == "booked" and start.replace(" ", "T")[:16] in _utc(dropped_start)
 
     block = page.locator("article.appt.just")
     block.locator("summary").click()
