@@ -282,6 +282,12 @@ async def test_rounds_show_order_windows_outcomes_and_spread_markers(client, db,
     # Both patients live at the same address: two markers, set apart, never stacked.
     circles = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="10"', page)
     assert len(circles) == 2 and circles[0] != circles[1]
+    # Not geocoded (the commune's centre): the marker says its place is approximate.
+    titles = re.findall(r"<g><title>([^<]*)</title>", page)
+    assert titles[1:] == [
+        "1. ROUX Jeanne (position approchée : centre de Cachan)",
+        "2. BLANC Jeanne (position approchée : centre de Cachan)",
+    ]
 
 
 def test_markers_at_one_place_are_spread_deterministically():
