@@ -7,6 +7,7 @@ Dr Bernard teleconsultations 14:00–20:00 (capacity 3).
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import time
@@ -14,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select, update
 
+from app.agenda import grid as agenda_grid
 from app.appointments.models import Appointment, AppointmentStatus
 from app.audit.models import AuditEvent
-from app.core.timeutil import paris_iso
+from app.core.timeutil import PARIS, paris_iso
 from app.requests.models import CareRequest
 from app.web.svg import Point, round_map
 from tests.factories import make_patient
@@ -345,3 +347,20 @@ async def test_odd_input_gets_a_french_answer_never_a_500(client, db, world):
         assert 400 <= response.status_code < 500, (path, data, response.status_code)
     forged = await client.post("/agenda/annuler", data={"rdv": "1", "motif": "x"})
     assert forged.status_code == 403  # no CSRF token
+
+
+def test_overlapping_items_share_the_column_in_lanes_on_one_axis():
+    at = lambda h, m=0: dt.datetime(2026, 12, 7, h, m, tzinfo=PARIS)  # noqa: E731
+    column = agenda_grid.Column("1-x", "Dr X", 1, dt.date(2026, 12, 7))
+    column.bands.append(agenda_grid.Placed("band", at(10), at(13), {}))
+    column.bands.append(agenda_grid.Placed("band", at(14), at(20), {}))
+    a = agenda_grid.Placed("appt", at(10), at(10, 30), {})
+    b = agenda_grid.Placed("free", at(10, 15), at(10, 45), {})
+    c = agenda_grid.Placed("free", at(11), at(11, 15), {})
+    column.items += [c, b, a]
+    axis = agenda_grid.lay_out([column])
+    assert (axis.first_hour, axis.last_hour) == (10, 20) and axis.rows == 120
+    assert axis.hours[0] == (1, "10:00") and axis.hours[-1] == (109, "19:00")
+    assert a.css == "r1 s6 c1 w6" and b.css == "r4 s6 c7 w6"  # side by side
+    assert c.css == "r13 s3 c1 w12"  # alone: the whole width
+    assert column.bands[1].css == "r49 s72 c1 w12"
