@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from app.agenda import grid as agenda_grid
 from app.agenda import service as agenda_service
@@ -314,6 +315,9 @@ async def book(request: Request, session: SessionDep, user: SecretariatUser) -> 
             )
     except DomainError as exc:
         return await _refused(request, session, user, data, exc, extra)
+    except ValidationError:
+        unreadable = Conflict("Créneau illisible : rechargez l'agenda et choisissez à nouveau.")
+        return await _refused(request, session, user, data, unreadable, extra)
     appointment = booked.appointment
     back = _back(data)
     back.pop("demande", None)
@@ -347,6 +351,9 @@ async def move(request: Request, session: SessionDep, user: SecretariatUser) -> 
             )
     except DomainError as exc:
         return await _refused(request, session, user, data, exc, extra)
+    except ValidationError:
+        unreadable = Conflict("Créneau illisible : rechargez l'agenda et choisissez à nouveau.")
+        return await _refused(request, session, user, data, unreadable, extra)
     back = _back(data)
     back.pop("deplacer", None)
     back["date"] = moved.start_at.astimezone(PARIS).date().isoformat()
@@ -379,6 +386,9 @@ async def cancel(request: Request, session: SessionDep, user: SecretariatUser) -
             )
     except DomainError as exc:
         return await _refused(request, session, user, data, exc, extra)
+    except ValidationError:
+        unreadable = Conflict("Créneau illisible : rechargez l'agenda et choisissez à nouveau.")
+        return await _refused(request, session, user, data, unreadable, extra)
     back = _back(data)
     return RedirectResponse(
         "/agenda?" + urlencode({**back, "fait": "annule", "rdv": cancelled.id}), 303
