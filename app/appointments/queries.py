@@ -117,3 +117,32 @@ async def patients_and_reasons(
         ).all()
     )
     return patients, reasons
+
+
+async def in_period(
+    session: AsyncSession,
+    *,
+    practitioner_ids: Collection[int],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Appointment]:
+    """These practitioners' appointments overlapping ``[start, end)``, cancelled ones left out.
+
+    One query for a whole agenda grid (the team's day, a GP's week), in time order.
+    """
+    if not practitioner_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Appointment)
+                .where(
+                    Appointment.practitioner_id.in_(practitioner_ids),
+                    Appointment.status != AppointmentStatus.cancelled,
+                    Appointment.start_at < end,
+                    Appointment.end_at > start,
+                )
+                .order_by(Appointment.start_at, Appointment.id)
+            )
+        ).all()
+    )

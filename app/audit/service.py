@@ -37,6 +37,31 @@ async def record(
     return event
 
 
+async def record_reads(
+    *,
+    session: AsyncSession,
+    actor: User,
+    action: str,
+    patient_ids: Sequence[int],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One trace per patient shown together (an agenda page): the same events, one flush."""
+    session.add_all(
+        AuditEvent(
+            user_id=actor.id,
+            username=actor.username,
+            role=str(actor.role),
+            action=action,
+            entity_type="patient",
+            entity_id=patient_id,
+            patient_id=patient_id,
+            detail=detail or {},
+        )
+        for patient_id in patient_ids
+    )
+    await session.flush()
+
+
 async def list_for_patient(*, session: AsyncSession, patient_id: int) -> Sequence[AuditEvent]:
     result = await session.scalars(
         select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)

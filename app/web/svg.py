@@ -32,13 +32,60 @@ def _project(points: list[Point], width: int, height: int, pad: int) -> list[tup
     ]
 
 
+MARKER_RADIUS = 10
+# Markers closer than this (px) would cover each other: they are spread on a ring.
+OVERLAP_PX = 2 * MARKER_RADIUS + 2
+
+
+def spread(
+    xy: list[tuple[float, float]], *, fixed: int = 1, width: int = 300, height: int = 220
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Markers that coincide (same address, or the commune centre) set apart, deterministically.
+
+    The first ``fixed`` points (the practice) stay; the others are grouped in order with any
+    earlier marker closer than ``OVERLAP_PX`` and the group is laid on a ring around its
+    first position, stop order clockwise from the top. Returns the positions to draw and
+    the centres of the groups spread (where the patients really are), for a small dot.
+    """
+    out = list(xy)
+    groups: list[tuple[tuple[float, float], list[int]]] = []
+    anchors = [(xy[i], True) for i in range(fixed)]
+    for index in range(fixed, len(xy)):
+        x, y = xy[index]
+        for centre, members in groups:
+            if math.dist(centre, (x, y)) < OVERLAP_PX:
+                members.append(index)
+                break
+        else:
+            groups.append(((x, y), [index]))
+    centres: list[tuple[float, float]] = []
+    margin = MARKER_RADIUS + 2
+    for centre, members in groups:
+        near_fixed = any(math.dist(centre, a) < OVERLAP_PX for a, _ in anchors)
+        if len(members) == 1 and not near_fixed:
+            continue
+        n = len(members) + (1 if near_fixed and len(members) == 1 else 0)
+        radius = max(OVERLAP_PX * 0.6, (OVERLAP_PX / 2) / math.sin(math.pi / n) if n > 1 else 0)
+        if near_fixed:
+            radius = max(radius, OVERLAP_PX + 2)
+        # Keep the ring inside the picture.
+        cx = min(max(centre[0], margin + radius), width - margin - radius)
+        cy = min(max(centre[1], margin + radius), height - margin - radius)
+        slots = max(n, len(members))
+        for k, index in enumerate(members):
+            angle = -math.pi / 2 + 2 * math.pi * k / slots
+            out[index] = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+        centres.append(centre)
+    return out, centres
+
+
 def round_map(
     depot: Point, stops: list[Point], *, title: str, width: int = 300, height: int = 220
 ) -> Markup:
     """The practice, then each stop in order, and back: a numbered polyline."""
     located = [p for p in stops if p.lat is not None and p.lon is not None]
     points = [depot, *located]
-    xy = _project(points, width, height, pad=22)
+    xy, centres = spread(_project(points, width, height, pad=22), width=width, height=height)
     path = [*xy, xy[0]] if located else xy
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in path)
     parts = [
@@ -50,12 +97,18 @@ def round_map(
         f'<polyline points="{line}" fill="none" stroke="#0b5cad" stroke-width="2.5" '
         'stroke-dasharray="6 3" stroke-linejoin="round"/>',
     ]
+    for cx, cy in centres:  # where the set-apart markers really are
+        parts.append(
+            f'<path class="true-place" d="M{cx - 4:.1f} {cy:.1f}h8M{cx:.1f} {cy - 4:.1f}v8" '
+            'stroke="#12324f" stroke-width="2"/>'
+        )
     for index, ((x, y), point) in enumerate(zip(xy, points, strict=True)):
         fill = "#12324f" if index == 0 else "#a4161a"
         shape = (
             f'<rect x="{x - 9:.1f}" y="{y - 9:.1f}" width="18" height="18" fill="{fill}"/>'
             if index == 0
-            else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="{fill}"/>'
+            else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{MARKER_RADIUS}" fill="{fill}" '
+            'stroke="#fff" stroke-width="1.5"/>'
         )
         parts.append(
             f"<g><title>{escape(point.title)}</title>{shape}"
