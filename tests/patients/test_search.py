@@ -24,7 +24,9 @@ async def test_secretary_finds_by_name_alone_with_a_typo_or_without_accents(db, 
     assert found.status_code == 200, found.text
     names = [p["family_name"] for p in found.json()]
     assert names[0] == "Lefebvre" and "Martin" not in names
-    accents = await client.get("/api/patients", params={"name": "lefevre"}, headers=world.coordinator)
+    accents = await client.get(
+        "/api/patients", params={"name": "lefevre"}, headers=world.coordinator
+    )
     assert [p["family_name"] for p in accents.json()][0] == "Lefèvre"
     given = await client.get("/api/patients", params={"name": "HELENE"}, headers=world.secretary)
     assert [p["given_name"] for p in given.json()] == ["Hélène"]

@@ -16,9 +16,10 @@ from tests.rounds.conftest import new_patient, new_request
 # visit of a day: the day's requests read) since the re-plan left the request (holds
 # released, one read of the coordinator's MCG setting), +1 each since the bearer token's
 # revocable jti is read (issue 20); with the re-plan inside the request, 16 and 30 (31);
-# before the one pipeline, 21 and 34 (38).
-MAX_TELECONSULTATION = 19
-MAX_HOME_VISIT = 29
+# before the one pipeline, 21 and 34 (38). +1 each for the patient's same-day guard
+# (issue 22: one read of the patient's appointments that day).
+MAX_TELECONSULTATION = 20
+MAX_HOME_VISIT = 30
 
 
 class Counter:
