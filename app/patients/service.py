@@ -293,7 +293,7 @@ MAX_RESULTS = 20
 
 
 async def _by_name(
-    session: AsyncSession, stmt: Select[tuple[Patient]], folded: str, limit: int
+    session: AsyncSession, stmt: Select[Patient], folded: str, limit: int
 ) -> list[Patient]:
     """Accent- and typo-tolerant name match, best first ("Lefebre" finds Lefebvre).
 
@@ -330,14 +330,14 @@ async def _by_name(
     for patient in rows.all():
         family, _, given = patient.search_name.partition("|")
         if folded in patient.search_name:
-            score = 2.0
+            ratio = 2.0
         else:
-            score = max(
+            ratio = max(
                 difflib.SequenceMatcher(None, folded, family).ratio(),
                 difflib.SequenceMatcher(None, folded, f"{family} {given}").ratio(),
             )
-        if score >= FUZZY_RATIO:
-            scored.append((-score, patient.search_name, patient.id, patient))
+        if ratio >= FUZZY_RATIO:
+            scored.append((-ratio, patient.search_name, patient.id, patient))
     scored.sort(key=lambda item: item[:3])
     return [item[3] for item in scored[:limit]]
 
