@@ -201,16 +201,25 @@ def other_times(
     through the same rules.
     """
     times = {o.start_at for o in chosen}
+    days = {o.date for o in chosen}
     out: list[ProposalOut] = []
-    for _score, option in sorted(found, key=lambda item: item[0]):
-        if len(out) >= n:
-            break
-        if option.start_at in times or any(option is c for c in chosen):
-            continue
-        if any(h.overlaps(option.practitioner_id, option.start_at, option.end_at) for h in held):
-            continue
-        times.add(option.start_at)
-        out.append(option)
+    ranked = sorted(found, key=lambda item: item[0])
+    # First the best option of each day not offered yet (tomorrow…), then other times.
+    for new_day_only in (True, False):
+        for _score, option in ranked:
+            if len(out) >= n:
+                break
+            if option.start_at in times or any(option is c for c in chosen):
+                continue
+            if new_day_only and option.date in days:
+                continue
+            if any(
+                h.overlaps(option.practitioner_id, option.start_at, option.end_at) for h in held
+            ):
+                continue
+            times.add(option.start_at)
+            days.add(option.date)
+            out.append(option)
     out.sort(key=lambda o: o.start_at)
     return out
 
