@@ -107,13 +107,14 @@ async def new_request(
         patient = await patients_service.get(
             session=session, patient_id=patient_id, actor=user, purpose="intake"
         )
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values={},
             errors=forms.FormErrors(),
             communes=await territory.communes(session),
+            session=session,
         )
     errors = forms.FormErrors()
     results: list[Patient] | None = None
@@ -228,7 +229,7 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
     )
 
 
-def _request_form(
+async def _request_form(
     request: Request,
     user: Any,
     patient: Patient,
@@ -236,6 +237,7 @@ def _request_form(
     values: dict[str, Any],
     errors: forms.FormErrors,
     communes: territory.Communes,
+    session: Any,
     status_code: int = 200,
 ) -> HTMLResponse:
     values = {
@@ -261,6 +263,14 @@ def _request_form(
             "values": values,
             "errors": errors,
             "suggested": _suggested(patient, bool(values.get("cannot_travel"))),
+            # Guard at triage: the patient's appointments still to come (issue 22, item 4).
+            "upcoming": [
+                a
+                for a in await appointments_service.list_for_patient(
+                    session=session, patient_id=patient.id
+                )
+                if a.status == "booked" and a.end_at >= request.app.state.clock()
+            ],
             "urgency_forced": (
                 (
                     "Moins de 6 mois"
@@ -349,13 +359,14 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
     if values["sms_consent"] and not patient.phone:
         errors.add("sms_consent", "Pas de numéro de téléphone : impossible d'envoyer des SMS.")
     if errors or request_in is None or update is None:
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values=values,
             errors=errors,
             communes=await territory.communes(session),
+            session=session,
             status_code=422,
         )
     if (
@@ -373,13 +384,14 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             )
     except InvalidInput as exc:
         errors.add(exc.field or "modality", exc.message)
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values=values,
             errors=errors,
             communes=await territory.communes(session),
+            session=session,
             status_code=422,
         )
     return RedirectResponse(f"/demandes/{care_request.id}", status_code=303)

@@ -167,6 +167,8 @@ async def test_same_patient_twice_at_the_same_time_needs_confirmation(client, db
     assert (
         await client.post(f"/demandes/{first}/reserver", data={**option, "csrf_token": token})
     ).status_code == 303
+    triage_form = await client.get(f"/demandes/nouvelle?patient_id={pid}")
+    assert 'id="upcoming-warning"' in triage_form.text  # warned at triage already
     page = await client.get(f"/demandes/{second}")
     assert 'id="same-day-warning"' in page.text and "déjà un rendez-vous" in page.text
     # Another GP, the same time: the slot is free, the patient is not.
