@@ -185,7 +185,24 @@ def pick(
         seen.add(key)
         ranked.append((score + HOLD_PENALTY * overlaps, option))
     ranked.sort(key=lambda item: item[0])
-    return [option for _score, option in ranked[:k]]
+    if ranked and ranked[0][1].kind == SessionKind.home_visit:
+        # Rounds: overlapping windows are penalised per hold above, which is what keeps
+        # concurrent callers' options diverse; the other times come in ``other_times``.
+        return [option for _score, option in ranked[:k]]
+    # Timed slots: a real choice of times. The best option leads, then options at a time
+    # not yet offered come before another GP at a time already offered (never five GPs at
+    # 14:00 when 14:15 or tomorrow exist); held slots are already left out.
+    chosen: list[ProposalOut] = []
+    times: set[dt.datetime] = set()
+    for new_time_only in (True, False):
+        for _score, option in ranked:
+            if len(chosen) >= k:
+                break
+            if any(option is c for c in chosen) or (new_time_only and option.start_at in times):
+                continue
+            chosen.append(option)
+            times.add(option.start_at)
+    return chosen
 
 
 def other_times(

@@ -77,6 +77,7 @@ def test_home_visit_over_80_at_16h_offers_every_way_out(page, server):
     assert page.locator("#urgency-forced").is_visible()
     page.get_by_label("Motif de l'appel").fill("Fièvre, ne peut pas se déplacer")
     page.get_by_label("Ne peut pas se déplacer (visite à domicile)").check()
+    shot(page, "22b-urgence-imposee")
     request_id = _submit_request(page)
     outcomes = page.locator("#other-outcomes")
     assert "Aucune option ne convient" in outcomes.inner_text()

@@ -235,3 +235,16 @@ async def test_postal_code_and_commune_must_agree(client, db, world):
     assert response.status_code == 422
     assert "ne correspond pas à Cachan (94230)" in response.text
     assert 'maxlength="5"' in response.text
+
+
+async def test_proposals_offer_a_choice_of_times_not_every_gp_at_the_same_time(client, db, world):
+    token = await login_as(client, "secretaire")
+    patient = await make_patient(db)
+    request_id = await _request(client, token, patient.id)
+    page = await client.get(f"/demandes/{request_id}")
+    best = _forms(page.text.split('id="other-times"')[0])
+    assert len(best) == 5
+    assert len({o["start_at"] for o in best}) >= 3, best  # other times and days
+    assert len({o["practitioner_id"] for o in best}) >= 2  # across GPs too
+    assert "Autres horaires possibles" in page.text
+    assert "Premier créneau libre de ce médecin" in page.text  # each with its why
