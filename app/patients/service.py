@@ -15,6 +15,7 @@ from app.accounts.models import Role, User
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.handlers import NUL_CHARACTER
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import MedecinTraitantStatus, Patient
 from app.patients.schemas import PatientIn, PatientOut, PatientUpdate, check_ins
@@ -357,6 +358,8 @@ async def search(
     The secretariat and the coordinator may search by name alone; every other role needs
     name + birth date, or a phone number. At most 20 results.
     """
+    if "\x00" in (name or ""):
+        raise InvalidInput(NUL_CHARACTER, field="name")  # as the database would refuse it
     folded = fold(name or "")
     name_alone = actor.role in NAME_ALONE_ROLES and len(folded) >= 2
     if not phone and not (folded and birth_date) and not name_alone:

@@ -1,6 +1,7 @@
 """Patient search tolerant of accents and typos: unaccent + pg_trgm, a trigram index
 
-PostgreSQL only (SQLite ranks in Python, app/patients/service.py ``_by_name``). Both
+PostgreSQL (SQLite ranks in Python, app/patients/service.py ``_by_name``, and gets a
+plain index of the same name, as the model declares it). Both
 extensions are "trusted" since PostgreSQL 13: the database owner may create them.
 
 Revision ID: 0018
@@ -20,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
+        # The model declares the index (app/patients/models.py): a plain one here.
+        op.create_index("ix_patients_search_name_trgm", "patients", ["search_name"])
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -30,7 +33,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP INDEX IF EXISTS ix_patients_search_name_trgm")
+    op.drop_index("ix_patients_search_name_trgm", table_name="patients")
     # The extensions stay: other objects may use them.
