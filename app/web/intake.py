@@ -660,3 +660,23 @@ async def close_unfilled(
         )
 
     return await _after_action(request, session, user, request_id, action, errors)
+
+
+@router.post("/demandes/{request_id}/rouvrir", response_class=HTMLResponse)
+async def reopen(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    """A *non pourvue* request waits again (the patient called back, a GP freed up)."""
+    await forms.read_form(request)
+
+    async def action() -> None:
+        await requests_service.change_status(
+            session=session,
+            request_id=request_id,
+            status=RequestStatus.new,
+            note="Demande rouverte.",
+            actor=user,
+            now=request.app.state.clock(),
+        )
+
+    return await _after_action(request, session, user, request_id, action, forms.FormErrors())

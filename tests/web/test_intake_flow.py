@@ -155,6 +155,12 @@ async def test_widen_the_urgency_switch_modality_orient_or_close_unfilled(client
         tariffs=TariffTable(),
     )
     assert report.requests.unfilled == 1
+    closed_page = await client.get(f"/demandes/{third}")
+    assert 'class="countdown"' not in closed_page.text  # no countdown once closed
+    reopened = await client.post(f"/demandes/{third}/rouvrir", data={"csrf_token": token})
+    assert reopened.status_code == 303
+    await db.rollback()
+    assert (await db.get(CareRequest, third)).status == "new"
 
 
 async def test_same_patient_twice_at_the_same_time_needs_confirmation(client, db, world):
