@@ -21,6 +21,10 @@ class BookingIn(BaseModel):
     deadline_override_reason: str | None = Field(
         default=None, max_length=500, description="motif obligatoire pour réserver après l'échéance"
     )
+    confirm_same_day: bool = Field(
+        default=False,
+        description="déjà un rendez-vous ce jour-là (ou qui chevauche) : réserver quand même",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> BookingIn:

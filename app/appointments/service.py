@@ -19,7 +19,7 @@ from app.appointments.video import VideoProvider
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.timeutil import aware, paris_iso
+from app.core.timeutil import PARIS, aware, day_bounds, paris_iso
 from app.patients import service as patients_service
 from app.patients.models import Patient
 from app.practitioners import eligibility
@@ -137,6 +137,47 @@ async def _check_slot(
     return found
 
 
+async def patient_same_day(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    exclude_request_id: int | None = None,
+) -> list[Appointment]:
+    """The patient's live appointments that overlap this time or fall on the same day.
+
+    The one home of the double-booking guard (issue 22): triage, proposals and booking
+    all ask here; booking refuses without ``confirm_same_day``.
+    """
+    day = start_at.astimezone(PARIS).date()
+    first, last = day_bounds(day)
+    stmt = select(Appointment).where(
+        Appointment.patient_id == patient_id,
+        Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.start_at < max(last, end_at),
+        Appointment.end_at > min(first, start_at),
+    )
+    if exclude_request_id is not None:
+        stmt = stmt.where(Appointment.request_id != exclude_request_id)
+    return list((await session.scalars(stmt.order_by(Appointment.start_at))).all())
+
+
+def same_day_message(
+    found: Sequence[Appointment], start_at: dt.datetime, end_at: dt.datetime
+) -> str:
+    """French warning naming the patient's other appointments (overlap said first)."""
+    overlap = any(a.start_at < end_at and a.end_at > start_at for a in found)
+    times = ", ".join(
+        f"{a.start_at.astimezone(PARIS):%H:%M}–{a.end_at.astimezone(PARIS):%H:%M}" for a in found
+    )
+    what = "qui chevauche ce créneau" if overlap else "le même jour"
+    return (
+        f"Ce patient a déjà un rendez-vous {what} ({times}) : vérifiez avec lui, puis "
+        "cochez « Réserver quand même » pour confirmer."
+    )
+
+
 async def _apply_billing(
     *,
     session: AsyncSession,
@@ -222,6 +263,21 @@ async def book(
         override_reason=booking_in.deadline_override_reason,
         ctx=ctx,
     )
+    if not booking_in.confirm_same_day:
+        others = await patient_same_day(
+            session=session,
+            patient_id=care_request.patient_id,
+            start_at=start_at,
+            end_at=end_at,
+            exclude_request_id=care_request.id,
+        )
+        if others:
+            raise Conflict(
+                same_day_message(others, start_at, end_at),
+                field="confirm_same_day",
+                code="patient_same_day",
+                appointments=[a.id for a in others],
+            )
     appointment = Appointment(
         request_id=care_request.id,
         patient_id=care_request.patient_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin
@@ -92,6 +92,16 @@ class Patient(TimestampMixin, Base):
     # A duplicate merged into another record: kept for the audit trail, out of every list.
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (
+        # Typo-tolerant name search (pg_trgm, migration 0021); a plain index on SQLite.
+        Index(
+            "ix_patients_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
     )
 
     @property

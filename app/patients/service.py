@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from app.accounts.models import Role, User
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.handlers import NUL_CHARACTER
 from app.core.identifiers import fold, normalise_phone
 from app.patients.models import MedecinTraitantStatus, Patient
 from app.patients.schemas import PatientIn, PatientOut, PatientUpdate, check_ins
@@ -279,6 +281,68 @@ async def confirm_medecin_traitant_status(
     return True
 
 
+#: Who may search by name alone (the platform's front desk: issue 22); every other role
+#: keeps name + birth date, or phone (CNIL, référentiel « gestion des cabinets médicaux »:
+#: access limited to what the task needs).
+NAME_ALONE_ROLES = frozenset({Role.secretary, Role.coordinator})
+#: Typo tolerance: pg_trgm word similarity on PostgreSQL, difflib's ratio on SQLite.
+TRIGRAM_THRESHOLD = 0.5
+FUZZY_RATIO = 0.75
+#: The SQLite candidate set: names starting like the query (bounded, then ranked in Python).
+_FUZZY_CANDIDATES = 500
+MAX_RESULTS = 20
+
+
+async def _by_name(
+    session: AsyncSession, stmt: Select[Patient], folded: str, limit: int
+) -> list[Patient]:
+    """Accent- and typo-tolerant name match, best first ("Lefebre" finds Lefebvre).
+
+    ``search_name`` is already folded (lower case, no accents) when written. PostgreSQL
+    ranks with pg_trgm (migration 0021: extensions unaccent and pg_trgm, trigram index
+    on search_name); SQLite bounds the candidates by the first letters, then ranks them
+    with difflib.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        query = func.unaccent(folded)
+        score = func.word_similarity(query, Patient.search_name)
+        rows = await session.scalars(
+            stmt.where(
+                or_(
+                    Patient.search_name.contains(folded, autoescape=True),
+                    score >= TRIGRAM_THRESHOLD,
+                )
+            )
+            .order_by(score.desc(), Patient.search_name, Patient.id)
+            .limit(limit)
+        )
+        return list(rows.all())
+    rows = await session.scalars(
+        stmt.where(
+            or_(
+                Patient.search_name.contains(folded, autoescape=True),
+                Patient.search_name.startswith(folded[:2], autoescape=True),
+            )
+        )
+        .order_by(Patient.search_name, Patient.id)
+        .limit(_FUZZY_CANDIDATES)
+    )
+    scored = []
+    for patient in rows.all():
+        family, _, given = patient.search_name.partition("|")
+        if folded in patient.search_name:
+            ratio = 2.0
+        else:
+            ratio = max(
+                difflib.SequenceMatcher(None, folded, family).ratio(),
+                difflib.SequenceMatcher(None, folded, f"{family} {given}").ratio(),
+            )
+        if ratio >= FUZZY_RATIO:
+            scored.append((-ratio, patient.search_name, patient.id, patient))
+    scored.sort(key=lambda item: item[:3])
+    return [item[3] for item in scored[:limit]]
+
+
 async def search(
     *,
     session: AsyncSession,
@@ -286,32 +350,58 @@ async def search(
     name: str | None = None,
     birth_date: dt.date | None = None,
     phone: str | None = None,
-    limit: int = 20,
+    limit: int = MAX_RESULTS,
     seen_by: SeenBy | None = None,
 ) -> Sequence[Patient]:
-    """Find patients by (part of) name + birth date, or by phone; every hit is traced."""
-    if not phone and not (name and birth_date):
+    """Find patients by name (typo-tolerant), birth date, phone; every search is traced.
+
+    The secretariat and the coordinator may search by name alone; every other role needs
+    name + birth date, or a phone number. At most 20 results.
+    """
+    if "\x00" in (name or ""):
+        raise InvalidInput(NUL_CHARACTER, field="name")  # as the database would refuse it
+    folded = fold(name or "")
+    name_alone = actor.role in NAME_ALONE_ROLES and len(folded) >= 2
+    if not phone and not (folded and birth_date) and not name_alone:
         raise InvalidInput(
-            "Recherchez par nom et date de naissance, ou par numéro de téléphone.", field="name"
+            "Recherchez par nom (2 lettres au moins)."
+            if actor.role in NAME_ALONE_ROLES
+            else "Recherchez par nom et date de naissance, ou par numéro de téléphone.",
+            field="name",
         )
+    limit = min(limit, MAX_RESULTS)
     stmt = select(Patient).where(Patient.merged_into_id.is_(None))
     if phone:
         try:
             stmt = stmt.where(Patient.phone == normalise_phone(phone))
         except ValueError as exc:
             raise InvalidInput(str(exc), field="phone") from exc
-    if name:
-        stmt = stmt.where(Patient.search_name.contains(fold(name)))
     if birth_date:
         stmt = stmt.where(Patient.birth_date == birth_date)
-    found = (
-        await session.scalars(stmt.order_by(Patient.search_name, Patient.id).limit(limit))
-    ).all()
+    if folded:
+        found: Sequence[Patient] = await _by_name(session, stmt, folded, limit)
+    else:
+        found = (
+            await session.scalars(stmt.order_by(Patient.search_name, Patient.id).limit(limit))
+        ).all()
     allowed = [
         p
         for p in found
         if await _may_read(session=session, actor=actor, patient=p, seen_by=seen_by)
     ]
+    # The search itself (what was used, never the name typed), then every record shown.
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="search",
+        entity_type="patient_search",
+        detail={
+            "by_name": bool(folded),
+            "by_birth_date": birth_date is not None,
+            "by_phone": bool(phone),
+            "results": len(allowed),
+        },
+    )
     for patient in allowed:
         await audit_service.record(
             session=session,

@@ -14,9 +14,23 @@ from app.core.calendar import DEFAULT_CALENDAR, CareCalendar
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.timeutil import PARIS, aware
 from app.patients import service as patients_service
-from app.requests.models import CareRequest, Channel, Destination, RequestStatus
+from app.patients.models import Patient
+from app.practitioners.models import SessionKind
+from app.requests.models import (
+    CareRequest,
+    Channel,
+    Destination,
+    RequestStatus,
+    Urgency,
+    UrgencyDecidedBy,
+)
 from app.requests.schemas import RequestIn
-from app.requests.triage import TeleconsultationRefused, TriageOutcome, triage
+from app.requests.triage import (
+    TeleconsultationRefused,
+    TriageOutcome,
+    deadline_with_note,
+    triage,
+)
 
 # Which statuses a request may move to by hand (scheduling happens through booking).
 _MANUAL_TRANSITIONS = {
@@ -203,3 +217,79 @@ def set_status(
     care_request.status_changed_at = now
     if note is not None:
         care_request.status_note = note
+
+
+async def reconsider(
+    *,
+    session: AsyncSession,
+    request_id: int,
+    actor: User,
+    now: dt.datetime,
+    reason: str,
+    urgency: Urgency | None = None,
+    modality: SessionKind | None = None,
+    calendar: CareCalendar = DEFAULT_CALENDAR,
+) -> CareRequest:
+    """Widen the urgency or switch the modality of a waiting request, with a reason.
+
+    The way out when no option holds the deadline (issue 22, "no dead ends"). The new
+    deadline follows the triage's rule from the time the call was received
+    (``deadline_with_note``); the teleconsultation rule for infants is the triage's own.
+    Audited with the reason, which also goes in the request's note.
+    """
+    care_request = await get(session=session, request_id=request_id, actor=actor, lock=True)
+    if care_request.status not in (RequestStatus.new, RequestStatus.unreachable):
+        raise Conflict("Cette demande n'attend plus de rendez-vous.", code="request_not_open")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Indiquez le motif du changement.", field="reason")
+    if urgency is None and modality is None:
+        raise InvalidInput("Choisissez une autre urgence ou une autre modalité.", field="urgency")
+    patient = await session.get(Patient, care_request.patient_id)
+    assert patient is not None
+    before = {
+        "urgency": str(care_request.urgency or ""),
+        "modality": str(care_request.modality or ""),
+    }
+    if modality is not None and modality != care_request.modality:
+        try:  # the triage's teleconsultation rule (under 3 months: a reason, HAS 2016)
+            triage(
+                red_flags=[],
+                birth_date=patient.birth_date,
+                received_at=care_request.received_at,
+                urgency=urgency or care_request.urgency,
+                cannot_travel=care_request.cannot_travel,
+                reduced_mobility=patient.reduced_mobility,
+                isolation=patient.isolation,
+                disability=patient.disability,
+                modality=modality,
+                teleconsultation_override_reason=care_request.teleconsultation_override_reason,
+                calendar=calendar,
+            )
+        except TeleconsultationRefused as refused:
+            raise InvalidInput(str(refused), field="modality") from refused
+        care_request.modality = modality
+    if urgency is not None and urgency != care_request.urgency:
+        care_request.urgency = urgency
+        care_request.deadline, care_request.deadline_note = deadline_with_note(
+            urgency, care_request.received_at, calendar
+        )
+        care_request.urgency_decided_by = UrgencyDecidedBy.secretariat
+    care_request.status_note = f"Demande revue : {reason}"
+    care_request.status_changed_at = now
+    await session.flush()
+    await audit_service.record(
+        session=session,
+        actor=actor,
+        action="reconsider",
+        entity_type="request",
+        entity_id=care_request.id,
+        patient_id=care_request.patient_id,
+        detail={
+            "before": before,
+            "urgency": str(care_request.urgency or ""),
+            "modality": str(care_request.modality or ""),
+            "reason": reason,
+        },
+    )
+    return care_request

@@ -66,6 +66,8 @@ LOAD_WEIGHT = 2.0
 # A GP whose round holds an overlapping window for another caller comes after the free
 # ones (in minutes of travel, per hold): concurrent callers get diverse options.
 HOLD_PENALTY = 60.0
+# Options at other times shown beside the best ones (a choice of times).
+OTHER_TIMES = 4
 # Slots kept per GP and day before holds are applied (a held one gives way to the next).
 SLOTS_PER_DAY = 4
 
@@ -85,9 +87,9 @@ def _label(name: str, start: dt.datetime, end: dt.datetime, kind: SessionKind, a
 def _slack_text(slack: int | None) -> str:
     if slack is None:
         return ""
+    hours, mins = divmod(abs(slack), 60)
     if slack < 0:
-        return f" ; dépasse l'échéance de {-slack} min"
-    hours, mins = divmod(slack, 60)
+        return f" ; dépasse l'échéance de {hours} h {mins:02d}"
     return f" ; {hours} h {mins:02d} avant l'échéance"
 
 
@@ -96,10 +98,18 @@ def check_open(care_request: CareRequest) -> None:
     appointments_service.check_request_open(care_request)
 
 
-def _dates(care_request: CareRequest, now: dt.datetime, planner: Planner) -> list[dt.date]:
+#: Days searched past the deadline when nothing holds it (booked with a derogation reason).
+DAYS_PAST_DEADLINE = 2
+
+
+def _dates(
+    care_request: CareRequest, now: dt.datetime, planner: Planner, beyond: bool = False
+) -> list[dt.date]:
     today = now.astimezone(PARIS).date()
     if care_request.deadline is not None and care_request.deadline >= now:
         last = care_request.deadline.astimezone(PARIS).date()
+        if beyond:
+            last += dt.timedelta(days=DAYS_PAST_DEADLINE)
     else:
         last = today + dt.timedelta(days=planner.settings.proposal_days_without_deadline - 1)
     last = min(last, today + dt.timedelta(days=6))
@@ -120,8 +130,13 @@ async def candidates(
     k: int,
     planner: Planner,
     now: dt.datetime,
+    beyond: bool = False,
 ) -> list[tuple[float, ProposalOut]]:
-    """Every option found for a request (scored, lower is better), holds not yet applied."""
+    """Every option found for a request (scored, lower is better), holds not yet applied.
+
+    ``beyond``: nothing holds the deadline; search the next days too (each option then
+    says how late it is, and booking asks for a derogation reason).
+    """
     patient = await session.get(Patient, care_request.patient_id)
     assert patient is not None
     preferred = await previous_practitioner(session=session, patient_id=patient.id, before=now)
@@ -129,14 +144,22 @@ async def candidates(
         preferred = patient.medecin_traitant_id
     kind = care_request.modality or SessionKind.teleconsultation
     if kind == SessionKind.home_visit:
-        return await _visit_options(session, care_request, patient, preferred, k, planner, now)
-    return await _slot_options(session, care_request, patient, preferred, kind, planner, now)
+        return await _visit_options(
+            session, care_request, patient, preferred, k, planner, now, beyond
+        )
+    return await _slot_options(
+        session, care_request, patient, preferred, kind, planner, now, beyond
+    )
 
 
 async def _held(
-    session: AsyncSession, care_request: CareRequest, planner: Planner, now: dt.datetime
+    session: AsyncSession,
+    care_request: CareRequest,
+    planner: Planner,
+    now: dt.datetime,
+    beyond: bool = False,
 ) -> list[holds_service.Held]:
-    last = _dates(care_request, now, planner)[-1]
+    last = _dates(care_request, now, planner, beyond)[-1]
     return await holds_service.held_by_others(
         session=session, request_id=care_request.id, start=now, end=day_bounds(last)[1], now=now
     )
@@ -162,7 +185,60 @@ def pick(
         seen.add(key)
         ranked.append((score + HOLD_PENALTY * overlaps, option))
     ranked.sort(key=lambda item: item[0])
-    return [option for _score, option in ranked[:k]]
+    if ranked and ranked[0][1].kind == SessionKind.home_visit:
+        # Rounds: overlapping windows are penalised per hold above, which is what keeps
+        # concurrent callers' options diverse; the other times come in ``other_times``.
+        return [option for _score, option in ranked[:k]]
+    # Timed slots: a real choice of times. The best option leads, then options at a time
+    # not yet offered come before another GP at a time already offered (never five GPs at
+    # 14:00 when 14:15 or tomorrow exist); held slots are already left out.
+    chosen: list[ProposalOut] = []
+    times: set[dt.datetime] = set()
+    for new_time_only in (True, False):
+        for _score, option in ranked:
+            if len(chosen) >= k:
+                break
+            if any(option is c for c in chosen) or (new_time_only and option.start_at in times):
+                continue
+            chosen.append(option)
+            times.add(option.start_at)
+    return chosen
+
+
+def other_times(
+    found: list[tuple[float, ProposalOut]],
+    chosen: list[ProposalOut],
+    held: list[holds_service.Held],
+    n: int,
+) -> list[ProposalOut]:
+    """Up to n more options at times the best ones do not offer (other windows, slots or
+    days), best first: the caller gets a choice of times, not five GPs at 10:00.
+
+    Not held (holds keep the best ones diverse between callers); booking one goes
+    through the same rules.
+    """
+    times = {o.start_at for o in chosen}
+    days = {o.date for o in chosen}
+    out: list[ProposalOut] = []
+    ranked = sorted(found, key=lambda item: item[0])
+    # First the best option of each day not offered yet (tomorrow…), then other times.
+    for new_day_only in (True, False):
+        for _score, option in ranked:
+            if len(out) >= n:
+                break
+            if option.start_at in times or any(option is c for c in chosen):
+                continue
+            if new_day_only and option.date in days:
+                continue
+            if any(
+                h.overlaps(option.practitioner_id, option.start_at, option.end_at) for h in held
+            ):
+                continue
+            times.add(option.start_at)
+            days.add(option.date)
+            out.append(option)
+    out.sort(key=lambda o: o.start_at)
+    return out
 
 
 async def options(
@@ -188,13 +264,14 @@ async def _visit_options(
     k: int,
     planner: Planner,
     now: dt.datetime,
+    beyond: bool = False,
 ) -> list[tuple[float, ProposalOut]]:
     params = planner.params(time_limit_s=planner.settings.rounds_replan_time_limit_s)
     need = urgency(care_request)
     wanted_language = language(patient)
     found: list[tuple[float, ProposalOut]] = []
     today = now.astimezone(PARIS).date()
-    for date in _dates(care_request, now, planner):
+    for date in _dates(care_request, now, planner, beyond):
         day = await load_day(
             session=session, date=date, home_visit_minutes=planner.home_visit_minutes
         )
@@ -204,7 +281,7 @@ async def _visit_options(
             minutes(now, date) + planner.settings.proposal_lead_minutes if date == today else 0
         )
         deadline = None
-        if care_request.deadline is not None and care_request.deadline >= now:
+        if not beyond and care_request.deadline is not None and care_request.deadline >= now:
             if care_request.deadline.astimezone(PARIS).date() == date:
                 deadline = minutes(care_request.deadline, date)
         if earliest >= DAY_MINUTES - 1 or (deadline is not None and deadline < earliest):
@@ -300,10 +377,11 @@ async def _slot_options(
     kind: SessionKind,
     planner: Planner,
     now: dt.datetime,
+    beyond: bool = False,
 ) -> list[tuple[float, ProposalOut]]:
-    dates = _dates(care_request, now, planner)
+    dates = _dates(care_request, now, planner, beyond)
     end = day_bounds(dates[-1])[1]
-    if care_request.deadline is not None and care_request.deadline >= now:
+    if not beyond and care_request.deadline is not None and care_request.deadline >= now:
         end = min(end, care_request.deadline + dt.timedelta(seconds=1))
     slots = await appointments_service.free_slots(
         session=session, start=now, end=end, kind=kind, now=now
@@ -345,6 +423,8 @@ async def _slot_options(
             "Médecin déjà vu par le patient (continuité des soins)"
             if continuity
             else "Premier créneau libre de ce médecin"
+            if not best[(pid, date)]
+            else "Autre horaire de ce médecin"
         )
         why += f" ; {load} rendez-vous ce jour-là"
         if wanted_language and wanted_language in gp.languages:
@@ -407,18 +487,30 @@ async def list_proposals(
     actor: User,
     planner: Planner,
     now: dt.datetime,
+    beyond: bool = False,
 ) -> ProposalsOut:
-    """The options to read to the patient on the phone (409 for a closed request)."""
+    """The options to read to the patient on the phone (409 for a closed request).
+
+    ``beyond``: the options past the deadline (when none holds it), to book with a
+    derogation reason.
+    """
     care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
     check_open(care_request)
     kind = care_request.modality or SessionKind.teleconsultation
     everything = await candidates(
-        session=session, care_request=care_request, k=k, planner=planner, now=now
+        session=session, care_request=care_request, k=k, planner=planner, now=now, beyond=beyond
     )
+    if beyond and care_request.deadline is not None:
+        everything = [
+            (score, o)
+            for score, o in everything
+            if o.deadline_slack_minutes is not None and o.deadline_slack_minutes < 0
+        ]
     # Holds are read and written one caller at a time (a few milliseconds, the options
     # already computed): the next caller sees these holds.
     await holds_service.serialise(session, str(kind))
-    found = pick(everything, await _held(session, care_request, planner, now), k)
+    held = await _held(session, care_request, planner, now, beyond)
+    found = pick(everything, held, k)
     await holds_service.hold(
         session=session,
         request_id=care_request.id,
@@ -431,6 +523,7 @@ async def list_proposals(
         kind=care_request.modality or SessionKind.teleconsultation,
         deadline=care_request.deadline,
         options=found,
+        other_times=other_times(everything, found, held, OTHER_TIMES),
         message=None if found else "Aucune option avant l'échéance : élargir ou déroger.",
     )
 
@@ -626,6 +719,7 @@ async def book_proposal(
                 end_at=end_at,
                 kind=choice.kind,
                 deadline_override_reason=choice.deadline_override_reason,
+                confirm_same_day=choice.confirm_same_day,
             ),
             actor=actor,
             ctx=ctx,
@@ -634,7 +728,7 @@ async def book_proposal(
         if exc.extra.get("code") == "proposal_invalidated":
             raise
         reason = str(exc.extra.get("code", exc.code))
-        if reason in ("redirected_15", "request_not_open", "after_deadline"):
+        if reason in ("redirected_15", "request_not_open", "after_deadline", "patient_same_day"):
             raise
         if home_visit and reason in ("session_full", "outside_session"):
             reason = "round_changed"  # the round filled up or moved since the option was read

@@ -22,6 +22,7 @@ class ProposalChoice(BaseModel):
     start_at: ParisDatetime = Field(description="début du créneau, ou de la fenêtre d'arrivée")
     end_at: ParisDatetime
     deadline_override_reason: str | None = Field(default=None, max_length=500)
+    confirm_same_day: bool = False  # see BookingIn.confirm_same_day
 
     @model_validator(mode="after")
     def _window(self) -> ProposalChoice:
@@ -54,6 +55,8 @@ class ProposalsOut(BaseModel):
     kind: SessionKind
     deadline: ParisDatetime | None
     options: list[ProposalOut]
+    # More options at other times than the best ones (issue 22: a choice of times).
+    other_times: list[ProposalOut] = []
     message: str | None = None
 
 

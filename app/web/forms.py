@@ -50,6 +50,10 @@ class FormErrors(dict[str, str]):
 def message_for(error: ErrorDetails) -> str:
     if error["type"] == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        if limit:
+            return f"Texte trop long ({limit} caractères au plus)."
     return _MESSAGES.get(error["type"], str(error["msg"]))
 
 

@@ -12,17 +12,19 @@ from app.appointments import service as appointments_service
 from app.appointments.dependencies import booking_context
 from app.core.db import SessionDep
 from app.core.errors import Conflict, DomainError, InvalidInput
+from app.core.timeutil import PARIS
 from app.patients import service as patients_service
 from app.patients.models import Patient
 from app.patients.schemas import PatientIn, PatientUpdate
 from app.practitioners.models import SessionKind
 from app.requests import service as requests_service
-from app.requests.models import RequestStatus
+from app.requests.models import Destination, RequestStatus, Urgency, UrgencyDecidedBy
 from app.requests.schemas import RequestIn
 from app.requests.triage import (
     INFANT_FEVER_MONTHS,
     INFANT_PROMPTS,
     RED_FLAGS,
+    decide_urgency,
     infant_months,
     outlook,
     suggest_modality,
@@ -32,6 +34,7 @@ from app.rounds.schemas import ProposalChoice
 from app.territory import service as territory
 from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
+from app.web.agenda import STATUS_LABELS
 from app.web.dashboard import MODALITY_LABELS, URGENCY_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -104,13 +107,14 @@ async def new_request(
         patient = await patients_service.get(
             session=session, patient_id=patient_id, actor=user, purpose="intake"
         )
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values={},
             errors=forms.FormErrors(),
             communes=await territory.communes(session),
+            session=session,
         )
     errors = forms.FormErrors()
     results: list[Patient] | None = None
@@ -171,8 +175,16 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
     commune = (
         await territory.find_commune(session, name=values["commune"]) if values["commune"] else None
     )
+    if values["commune"] and commune is None:
+        errors.add("commune", "Commune inconnue : choisissez-la dans la liste.")
     if commune is not None:
         payload["commune_insee"] = commune.insee
+        if values["postal_code"] and values["postal_code"] != commune.postal_code:
+            errors.add(
+                "postal_code",
+                f"Le code postal {values['postal_code']} ne correspond pas à {commune.name} "
+                f"({commune.postal_code}) : corrigez l'un ou l'autre.",
+            )
         payload.setdefault("postal_code", commune.postal_code)
     patient_in = forms.validate(PatientIn, payload, errors) if not errors else None
     if patient_in is not None and not patient_in.phone and patient_in.sms_consent:
@@ -217,7 +229,7 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
     )
 
 
-def _request_form(
+async def _request_form(
     request: Request,
     user: Any,
     patient: Patient,
@@ -225,6 +237,7 @@ def _request_form(
     values: dict[str, Any],
     errors: forms.FormErrors,
     communes: territory.Communes,
+    session: Any,
     status_code: int = 200,
 ) -> HTMLResponse:
     values = {
@@ -233,6 +246,13 @@ def _request_form(
         "red_flags": [],
         **values,
     }
+    # The urgency the triage will force (under 6 months, 80 and over: same day), shown
+    # before submit rather than "48 h by default".
+    today = request.app.state.clock().astimezone(PARIS).date()
+    forced, decided_by = decide_urgency(patient.birth_date, today, None, by_regulator=False)
+    urgency_forced = decided_by == UrgencyDecidedBy.age_rule
+    if urgency_forced and not values.get("urgency"):
+        values["urgency"] = str(forced)
     return render(
         request,
         "web/intake_request.html",
@@ -243,6 +263,23 @@ def _request_form(
             "values": values,
             "errors": errors,
             "suggested": _suggested(patient, bool(values.get("cannot_travel"))),
+            # Guard at triage: the patient's appointments still to come (issue 22, item 4).
+            "upcoming": [
+                a
+                for a in await appointments_service.list_for_patient(
+                    session=session, patient_id=patient.id
+                )
+                if a.status == "booked" and a.end_at >= request.app.state.clock()
+            ],
+            "urgency_forced": (
+                (
+                    "Moins de 6 mois"
+                    if patient.birth_date.year >= today.year - 1
+                    else "80 ans ou plus"
+                )
+                if urgency_forced
+                else ""
+            ),
             "infant": outlook_for_intake(patient, request.app.state.clock()),
             "mobility_reasons": [
                 label
@@ -322,13 +359,14 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
     if values["sms_consent"] and not patient.phone:
         errors.add("sms_consent", "Pas de numéro de téléphone : impossible d'envoyer des SMS.")
     if errors or request_in is None or update is None:
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values=values,
             errors=errors,
             communes=await territory.communes(session),
+            session=session,
             status_code=422,
         )
     if (
@@ -350,29 +388,15 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             )
     except InvalidInput as exc:
         errors.add(exc.field or "modality", exc.message)
-        return _request_form(
+        return await _request_form(
             request,
             user,
             patient,
             values=values,
             errors=errors,
             communes=await territory.communes(session),
+            session=session,
             status_code=422,
-        )
-    if outcome.redirected:
-        return render(
-            request,
-            "web/redirected_15.html",
-            user,
-            {
-                "patient": patient,
-                "care_request": care_request,
-                "flags": [RED_FLAGS[c] for c in outcome.red_flags],
-                "message": outcome.message,
-                "destination": str(outcome.destination),
-                "destination_label": DESTINATION_LABELS.get(str(outcome.destination), ""),
-            },
-            active="demande",
         )
     return RedirectResponse(f"/demandes/{care_request.id}", status_code=303)
 
@@ -396,12 +420,48 @@ async def _request_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     patient = await session.get(Patient, care_request.patient_id)
+    if care_request.status in (RequestStatus.redirected_15, RequestStatus.oriented):
+        # What the intake form's redirect leads to (post/redirect/get: F5 re-reads it).
+        destination = str(care_request.destination or Destination.samu_15)
+        return render(
+            request,
+            "web/redirected_15.html",
+            user,
+            {
+                "patient": patient,
+                "care_request": care_request,
+                "flags": [RED_FLAGS[c] for c in care_request.red_flags if c in RED_FLAGS],
+                "message": care_request.status_note or "",
+                "destination": destination,
+                "destination_label": DESTINATION_LABELS.get(destination, ""),
+            },
+            active="demande",
+            status_code=status_code,
+        )
     triage_view = outlook(care_request, patient.birth_date, request.app.state.calendar)
     found = None
-    if care_request.status in (RequestStatus.new, RequestStatus.unreachable):
+    same_day: list[Any] = []
+    is_open = care_request.status in (RequestStatus.new, RequestStatus.unreachable)
+    if is_open:
         found = await integrations.proposals(
             request=request, session=session, care_request=care_request, actor=user
         )
+        # The patient's other live appointments on a proposed day (one rule, in booking).
+        days = {o.start_at.astimezone(PARIS).date() for o in found.options}
+        seen: set[int] = set()
+        for day in sorted(days):
+            start = dt.datetime.combine(day, dt.time(12), tzinfo=PARIS)
+            for other in await appointments_service.patient_same_day(
+                session=session,
+                patient_id=patient.id,
+                start_at=start,
+                end_at=start,
+                exclude_request_id=care_request.id,
+            ):
+                if other.id not in seen:
+                    seen.add(other.id)
+                    same_day.append(other)
+    same_days = {a.start_at.astimezone(PARIS).date() for a in same_day}
     return render(
         request,
         "web/request.html",
@@ -414,6 +474,13 @@ async def _request_page(
             "triage": triage_view,
             "errors": errors,
             "override": override or {},
+            "is_open": is_open,
+            "same_day": same_day,
+            "same_days": same_days,
+            "other_destinations": DESTINATION_LABELS,
+            "same_tz": PARIS,
+            "appointment_status_labels": STATUS_LABELS,
+            "modality_labels_all": {k: v for k, v in MODALITY_LABELS.items() if k != "practice"},
             "appointments": [
                 a
                 for a in await appointments_service.list_for_patient(
@@ -452,6 +519,7 @@ async def book(
                     start_at=start_at,
                     end_at=end_at,
                     deadline_override_reason=forms.optional(data, "deadline_override_reason"),
+                    confirm_same_day=forms.checked(data, "confirm_same_day"),
                 ),
                 actor=user,
                 planner=request.app.state.rounds_planner,
@@ -471,7 +539,149 @@ async def book(
             override={
                 "start_at": start_at.isoformat(),
                 "reason": forms.text(data, "deadline_override_reason"),
+                "same_day": exc.extra.get("code") == "patient_same_day",
             },
             status_code=409,
         )
     return RedirectResponse(f"/rendez-vous/{booked.appointment.id}?reserve=1", status_code=303)
+
+
+# --- no dead ends: the other ways out of a request (issue 22, item 3) -------------------
+
+NOTE_MAX = 500
+
+
+def _reason(data: dict[str, Any], key: str, errors: forms.FormErrors, what: str) -> str:
+    reason = forms.text(data, key)
+    if not reason:
+        errors.add(key, f"Indiquez {what}.")
+    elif len(reason) > NOTE_MAX:
+        errors.add(key, f"Texte trop long ({NOTE_MAX} caractères au plus).")
+    return reason
+
+
+async def _after_action(
+    request: Request,
+    session: Any,
+    user: Any,
+    request_id: int,
+    action: Any,
+    errors: forms.FormErrors,
+) -> Any:
+    """Run the action (a service call) unless the form has errors; redirect, or show why."""
+    if not errors:
+        try:
+            async with session.begin_nested():
+                await action()
+            return RedirectResponse(f"/demandes/{request_id}", status_code=303)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            forms.domain_error(exc, errors, default_field="outcome")
+    care_request = await requests_service.get(session=session, request_id=request_id, actor=user)
+    return await _request_page(request, session, user, care_request, errors=errors, status_code=422)
+
+
+@router.post("/demandes/{request_id}/revoir", response_class=HTMLResponse)
+async def reconsider(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    """Widen the urgency or switch the modality, with a reason."""
+    data = await forms.read_form(request)
+    errors = forms.FormErrors()
+    reason = _reason(data, "reconsider_reason", errors, "le motif du changement")
+    urgency = modality = None
+    try:
+        urgency = Urgency(forms.text(data, "urgency")) if forms.text(data, "urgency") else None
+        modality = (
+            SessionKind(forms.text(data, "modality")) if forms.text(data, "modality") else None
+        )
+    except ValueError:
+        errors.add("urgency", "Choisissez une valeur de la liste.")
+
+    async def action() -> None:
+        await requests_service.reconsider(
+            session=session,
+            request_id=request_id,
+            actor=user,
+            now=request.app.state.clock(),
+            reason=reason,
+            urgency=urgency,
+            modality=modality,
+            calendar=request.app.state.calendar,
+        )
+
+    return await _after_action(request, session, user, request_id, action, errors)
+
+
+@router.post("/demandes/{request_id}/orienter", response_class=HTMLResponse)
+async def send_elsewhere(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    """Send the caller to another destination (15, 3114, 116 117, pharmacist…)."""
+    data = await forms.read_form(request)
+    errors = forms.FormErrors()
+    note = _reason(data, "orient_note", errors, "ce qui a été dit à l'appelant")
+    try:
+        destination = Destination(forms.text(data, "destination"))
+    except ValueError:
+        destination = None
+    if destination is None or destination == Destination.platform:
+        errors.add("destination", "Choisissez où orienter l'appelant.")
+
+    async def action() -> None:
+        await requests_service.change_status(
+            session=session,
+            request_id=request_id,
+            status=RequestStatus.redirected_15
+            if destination == Destination.samu_15
+            else RequestStatus.oriented,
+            note=note,
+            actor=user,
+            now=request.app.state.clock(),
+            destination=destination,
+        )
+
+    return await _after_action(request, session, user, request_id, action, errors)
+
+
+@router.post("/demandes/{request_id}/non-pourvue", response_class=HTMLResponse)
+async def close_unfilled(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    """Close as *non pourvue*, the reason in the request's note (counted in indicators)."""
+    data = await forms.read_form(request)
+    errors = forms.FormErrors()
+    note = _reason(data, "unfilled_reason", errors, "pourquoi la demande n'est pas pourvue")
+
+    async def action() -> None:
+        await requests_service.change_status(
+            session=session,
+            request_id=request_id,
+            status=RequestStatus.unfilled,
+            note=f"Non pourvue : {note}",
+            actor=user,
+            now=request.app.state.clock(),
+        )
+
+    return await _after_action(request, session, user, request_id, action, errors)
+
+
+@router.post("/demandes/{request_id}/rouvrir", response_class=HTMLResponse)
+async def reopen(
+    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+) -> Any:
+    """A *non pourvue* request waits again (the patient called back, a GP freed up)."""
+    await forms.read_form(request)
+
+    async def action() -> None:
+        await requests_service.change_status(
+            session=session,
+            request_id=request_id,
+            status=RequestStatus.new,
+            note="Demande rouverte.",
+            actor=user,
+            now=request.app.state.clock(),
+        )
+
+    return await _after_action(request, session, user, request_id, action, forms.FormErrors())

@@ -47,6 +47,10 @@ class FreeSlot:
 class Proposals:
     options: list[ProposalOut] | list[FreeSlot] = field(default_factory=list)
     note: str | None = None
+    other_times: list[ProposalOut] = field(default_factory=list)
+    # True when no option holds the deadline: these are the first ones after it, each to
+    # book with a derogation reason (the booking rule asks for it).
+    past_deadline: bool = False
 
 
 async def proposals(
@@ -68,7 +72,29 @@ async def proposals(
             options=await _free_slots(session=session, care_request=care_request, now=now, k=k),
             note=f"{exc.message} : créneaux libres les plus proches affichés.",
         )
-    return Proposals(options=out.options[:k], note=out.message)
+    if out.options or care_request.deadline is None:
+        return Proposals(options=out.options[:k], note=out.message, other_times=out.other_times)
+    later = await rounds_proposals.list_proposals(
+        session=session,
+        request_id=care_request.id,
+        k=k,
+        actor=actor,
+        planner=request.app.state.rounds_planner,
+        now=now,
+        beyond=True,
+    )
+    return Proposals(
+        options=later.options[:k],
+        other_times=later.other_times,
+        note="Aucune option ne tient l'échéance. "
+        + (
+            "Voici les premières après elle : réservez avec un motif de dérogation, "
+            "ou choisissez une autre issue ci-dessous."
+            if later.options
+            else "Choisissez une autre issue ci-dessous."
+        ),
+        past_deadline=True,
+    )
 
 
 async def _free_slots(

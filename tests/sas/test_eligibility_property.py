@@ -182,6 +182,8 @@ async def test_every_offered_slot_is_bookable_and_nothing_bookable_is_hidden(
                 "end_at": end.isoformat(),
                 "kind": "teleconsultation",
                 "deadline_override_reason": "propriété",
+                # One patient for every booking here: the same-day guard is not under test.
+                "confirm_same_day": True,
             },
             headers=staff,
         )

@@ -74,7 +74,8 @@ async def test_a_red_flag_is_recorded_as_redirected_to_the_15_whatever_button_is
             "sms_consent": "on",
         },
     )
-    assert response.status_code == 200 and "Orienter vers le 15" in response.text
+    assert response.status_code == 303  # post/redirect/get (issue 22)
+    assert "Orienter vers le 15" in (await client.get(response.headers["location"])).text
     care_request = (await db.scalars(select(CareRequest))).one()
     assert care_request.status == "redirected_15" and care_request.red_flags == ["chest_pain"]
     page = await client.get(f"/demandes/{care_request.id}")

@@ -1,0 +1,1 @@
+from tests.core.conftest import world  # noqa: F401
