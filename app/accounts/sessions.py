@@ -23,6 +23,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.models import AuthSession
+from app.core.db import unreachable
+from app.core.errors import DomainError, ServiceUnavailable
+from app.core.handlers import hand_on
 
 WEB = "web"
 API = "api"
@@ -136,32 +139,57 @@ class ServerSessionMiddleware:
         secret = HTTPConnection(scope).cookies.get(self.cookie_name)
         state = _State(secret=None, stored="{}")
         if secret:
-            async with maker() as db, db.begin():
-                row = await db.get(AuthSession, digest(secret))
-                now = clock()
-                if row is not None and row.kind == WEB:
-                    if row.expires_at > now and row.last_seen_at + self.idle > now:
-                        state = _State(
-                            secret=secret,
-                            stored=json.dumps(row.data, sort_keys=True),
-                            last_seen=row.last_seen_at,
-                        )
-                        state.data = dict(row.data)
-                    else:
-                        await db.delete(row)
+            try:
+                state = await self._load(maker, clock(), secret) or state
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                # The database is out of reach before any route runs: the app's own 503
+                # (French, in the surface's format), not a 500 from the middleware.
+                error = ServiceUnavailable(retry_after_s=5)
+                handler = application.exception_handlers[DomainError]
+                response = await hand_on(handler, Request(scope, receive), error)
+                await response(scope, receive, send)
+                return
         scope["session"] = state.data
         scope[_STATE] = state
         had_cookie = bool(secret)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                cookie = await self._save(maker, clock(), state)
+                try:
+                    cookie = await self._save(maker, clock(), state)
+                except Exception as exc:
+                    if not unreachable(exc):
+                        raise
+                    # The answer (often the app's 503) goes out; the cookie stays as it was.
+                    await send(message)
+                    return
                 if cookie is not None or (had_cookie and state.secret is None):
                     headers = MutableHeaders(scope=message)
                     headers.append("Set-Cookie", self._cookie(cookie))
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    async def _load(
+        self, maker: async_sessionmaker[AsyncSession], now: dt.datetime, secret: str
+    ) -> _State | None:
+        """The stored session named by the cookie, if it is live; an expired one is deleted."""
+        async with maker() as db, db.begin():
+            row = await db.get(AuthSession, digest(secret))
+            if row is None or row.kind != WEB:
+                return None
+            if row.expires_at > now and row.last_seen_at + self.idle > now:
+                state = _State(
+                    secret=secret,
+                    stored=json.dumps(row.data, sort_keys=True),
+                    last_seen=row.last_seen_at,
+                )
+                state.data = dict(row.data)
+                return state
+            await db.delete(row)
+            return None
 
     async def _save(
         self, maker: async_sessionmaker[AsyncSession], now: dt.datetime, state: _State

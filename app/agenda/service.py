@@ -16,6 +16,7 @@ from app.audit import service as audit_service
 from app.core.errors import Conflict
 from app.core.timeutil import PARIS, aware, day_bounds, french_date
 from app.patients.models import Patient
+from app.practitioners import changes as practitioner_changes
 from app.practitioners import eligibility
 from app.practitioners import service as practitioners_service
 from app.practitioners.models import Absence, DutySession, Practitioner, SessionKind
@@ -117,7 +118,7 @@ async def add_absence(
     )
     if booked:
         raise Conflict(
-            f"{len(booked)} rendez-vous sont déjà pris sur cette période : "
+            f"{practitioner_changes.count_taken(len(booked))} sur cette période : "
             "déplacez-les ou annulez-les avant de déclarer l'absence.",
             appointment_ids=booked,
         )

@@ -549,8 +549,8 @@ async def undo_outcome(
 
     The act recorded with it is priced again as at booking (gp.outcomes removes its own
     record first); the
-    undo is audited. Nothing is pushed: the SAS hears the corrected outcome when it is
-    recorded again.
+    undo is audited. The caller (gp.outcomes.undo_outcome) emits `outcome_undone`, whose
+    declared effects (app/appointments/effects.py) push the corrected status to the SAS.
     """
     appointment = await get(session=session, appointment_id=appointment_id, actor=actor, lock=True)
     if appointment.status not in (AppointmentStatus.fulfilled, AppointmentStatus.noshow):

@@ -106,7 +106,7 @@ def _patient_brief(patient: Patient | None) -> PatientBrief | None:
     address = ", ".join(p for p in (patient.address, patient.postal_code, patient.commune) if p)
     return PatientBrief(
         id=patient.id,
-        name=f"{patient.given_name} {patient.family_name}",
+        name=patient.display_name,
         initials=initials(patient),
         phone=patient.phone,
         tel_link=tel_link(patient.phone),

@@ -83,6 +83,7 @@ def _line(duty: DutySession) -> SessionLine:
 
 
 def count_taken(n: int) -> str:
+    """« 1 rendez-vous est déjà pris » / « 2 rendez-vous sont déjà pris »: one wording."""
     return f"{n} rendez-vous est déjà pris" if n == 1 else f"{n} rendez-vous sont déjà pris"
 
 

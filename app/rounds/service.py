@@ -254,7 +254,7 @@ def _names(day: DayData) -> dict[str, str]:
     for aid, appointment in day.appointments.items():
         patient = day.patients.get(appointment.patient_id)
         if patient is not None:
-            names[visit_key(aid)] = f"{patient.given_name} {patient.family_name}"
+            names[visit_key(aid)] = patient.display_name
     return names
 
 
@@ -346,7 +346,7 @@ async def renegotiation_list(*, session: AsyncSession, run: RoundRun) -> list[Re
             RenegotiateOut(
                 appointment_id=a.id,
                 patient_id=patient.id,
-                patient_name=f"{patient.given_name} {patient.family_name}",
+                patient_name=patient.display_name,
                 phone=patient.phone,
                 promised_start=a.start_at,
                 promised_end=a.end_at,
@@ -409,7 +409,7 @@ async def day_rounds(
                     order=s["order"],
                     appointment_id=s["appointment_id"],
                     patient_id=p.id if p else None,
-                    patient_name=f"{p.given_name} {p.family_name}" if p else None,
+                    patient_name=p.display_name if p else None,
                     address=p.address if p else None,
                     commune=p.commune if p else None,
                     planned_arrival=s["planned_arrival"],

@@ -115,3 +115,33 @@ async def test_postgresql_cut_under_load_answers_503_then_recovers(
     ok = sum(1 for _, s, _, _ in results if s == 201)
     assert ok <= len(created) <= ok + len(unavailable)
     assert await db.scalar(select(func.count()).select_from(CareRequest)) == len(created)
+
+
+async def test_a_web_page_with_its_session_cookie_answers_503_then_keeps_the_session(
+    proxy, settings, clock, world, database_url
+):
+    """The session middleware reads the database before any route: cut, it answers the
+    app's French 503, not a 500; restored, the same cookie opens the same session."""
+    from tests.web.conftest import login_as
+
+    proxied = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
+    app = create_app(
+        settings.model_copy(update={"database_url": proxied.render_as_string(hide_password=False)}),
+        clock=clock,
+    )
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                await login_as(client, "secretaire")
+                assert (await client.get("/")).status_code == 200
+                proxy.cut()
+                cut = await client.get("/")
+                proxy.restore()
+                await asyncio.sleep(0.2)
+                after = await client.get("/")
+    finally:
+        await app.state.engine.dispose()
+    assert cut.status_code == 503, cut.text[:300]
+    assert "indisponible" in cut.text
+    assert after.status_code == 200 and "/login" not in str(after.url)

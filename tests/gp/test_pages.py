@@ -45,7 +45,7 @@ async def test_the_day_page_puts_the_next_stop_first_and_records_an_outcome(
     assert page.status_code == 200
     html = page.text
     assert 'name="viewport"' in html
-    assert html.index("Prochain arrêt") < html.index("Anne Petit") < html.index("Marc Roux")
+    assert html.index("Prochain arrêt") < html.index("PETIT Anne") < html.index("ROUX Marc")
     assert 'href="tel:+33639980031"' in html
     assert 'href="geo:' in html and "openstreetmap.org" in html
 
@@ -65,8 +65,8 @@ async def test_the_day_page_puts_the_next_stop_first_and_records_an_outcome(
     assert row.status == "fulfilled" and row.act_code == "VG"
     html = (await client.get(response.headers["location"])).text
     # Now the next stop is the second patient; the first is under "Déjà fait".
-    assert html.index("Prochain arrêt") < html.index("Marc Roux") < html.index("Déjà fait")
-    assert html.index("Déjà fait") < html.index("Anne Petit")
+    assert html.index("Prochain arrêt") < html.index("ROUX Marc") < html.index("Déjà fait")
+    assert html.index("Déjà fait") < html.index("PETIT Anne")
 
     # Without the CSRF token: refused, nothing recorded.
     response = await client.post(

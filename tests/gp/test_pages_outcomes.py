@@ -64,7 +64,7 @@ async def test_a_tap_asks_for_confirmation_then_records_and_can_be_undone_the_sa
         data={"status": "noshow", "csrf_token": token, "medecin_traitant_status": "none"},
     )
     assert first.status_code == 200
-    assert "Confirmer : Anne Petit absent" in first.text
+    assert "Confirmer : PETIT Anne absent" in first.text
     assert "médecin traitant : non, aucun" in first.text
     assert 'name="confirmed" value="true"' in first.text
     await db.commit()

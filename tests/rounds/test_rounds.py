@@ -176,7 +176,7 @@ async def test_a_delay_lists_the_patients_to_call_back(client, world, db):
     assert body["run"]["delays"] == {str(world.titular.id): 90}
     assert [r["appointment_id"] for r in body["renegotiate"]] == [first["id"]]
     call = body["renegotiate"][0]
-    assert call["patient_name"] == "Test Lucas" and call["phone"] == "+33639980077"
+    assert call["patient_name"] == "LUCAS Test" and call["phone"] == "+33639980077"
     assert local(call["promised_start"]).time() == dt.time(10)
     assert local(call["planned_arrival"]) >= at(world.today, dt.time(11, 30), PARIS)
     # The 12:00–13:00 promise is still kept by the new plan.

@@ -55,7 +55,7 @@ async def test_a_refused_absence_says_which_appointments_with_links(client, db, 
     )
     assert refused.status_code == 422
     text = html.unescape(refused.text)
-    assert "1 rendez-vous sont déjà pris sur cette période" in text
+    assert "1 rendez-vous est déjà pris sur cette période" in text
     assert f'href="/rendez-vous/{appointment_id}">PETIT Anne</a>' in text
     assert "mercredi 9 décembre à 15:00 avec Dr Karim Bernard" in text
 
