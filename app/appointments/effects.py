@@ -44,6 +44,7 @@ AFTER: dict[EventKind, tuple[Effect, ...]] = {
         Effect.SAS_HOME_VISIT_WINDOWS,
         Effect.SMS,
         Effect.ICAL,
+        Effect.WAITLIST,  # the place it left is offered to the list
     ),
     EventKind.outcome: (
         Effect.SAS_PUSH,

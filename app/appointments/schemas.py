@@ -42,6 +42,10 @@ class RescheduleIn(BaseModel):
     end_at: ParisDatetime | None = None
     practitioner_id: int | None = None
     deadline_override_reason: str | None = Field(default=None, max_length=500)
+    confirm_same_day: bool = Field(
+        default=False,
+        description="déjà un autre rendez-vous ce jour-là (ou qui chevauche) : déplacer quand même",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> RescheduleIn:

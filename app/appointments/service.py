@@ -163,6 +163,27 @@ async def patient_same_day(
     return list((await session.scalars(stmt.order_by(Appointment.start_at))).all())
 
 
+async def _refuse_same_day(
+    session: AsyncSession, care_request: CareRequest, start_at: dt.datetime, end_at: dt.datetime
+) -> None:
+    """409 naming the patient's other appointments that day, unless the caller confirmed
+    (booking and moving alike: ``confirm_same_day``)."""
+    others = await patient_same_day(
+        session=session,
+        patient_id=care_request.patient_id,
+        start_at=start_at,
+        end_at=end_at,
+        exclude_request_id=care_request.id,
+    )
+    if others:
+        raise Conflict(
+            same_day_message(others, start_at, end_at),
+            field="confirm_same_day",
+            code="patient_same_day",
+            appointments=[a.id for a in others],
+        )
+
+
 def same_day_message(
     found: Sequence[Appointment], start_at: dt.datetime, end_at: dt.datetime
 ) -> str:
@@ -174,7 +195,7 @@ def same_day_message(
     what = "qui chevauche ce créneau" if overlap else "le même jour"
     return (
         f"Ce patient a déjà un rendez-vous {what} ({times}) : vérifiez avec lui, puis "
-        "cochez « Réserver quand même » pour confirmer."
+        "cochez « … quand même » pour confirmer."
     )
 
 
@@ -264,20 +285,7 @@ async def book(
         ctx=ctx,
     )
     if not booking_in.confirm_same_day:
-        others = await patient_same_day(
-            session=session,
-            patient_id=care_request.patient_id,
-            start_at=start_at,
-            end_at=end_at,
-            exclude_request_id=care_request.id,
-        )
-        if others:
-            raise Conflict(
-                same_day_message(others, start_at, end_at),
-                field="confirm_same_day",
-                code="patient_same_day",
-                appointments=[a.id for a in others],
-            )
+        await _refuse_same_day(session, care_request, start_at, end_at)
     appointment = Appointment(
         request_id=care_request.id,
         patient_id=care_request.patient_id,
@@ -461,6 +469,8 @@ async def reschedule(
         ctx=ctx,
         exclude_id=appointment.id,
     )
+    if not reschedule_in.confirm_same_day:
+        await _refuse_same_day(session, care_request, start_at, end_at)
     previous = appointment.start_at
     previous_practitioner_id = appointment.practitioner_id
     appointment.practitioner_id = practitioner.id

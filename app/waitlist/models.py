@@ -32,6 +32,7 @@ class FreedSource(enum.StrEnum):
     cancel_platform = "cancel_platform"  # secretariat, GP absence that could not be reassigned
     noshow = "noshow"
     session_opened = "session_opened"  # a new session opened by the coordinator
+    moved = "moved"  # an appointment moved elsewhere: its old place is free
 
 
 class SlotStatus(enum.StrEnum):

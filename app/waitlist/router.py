@@ -37,6 +37,7 @@ SOURCE_LABELS = {
     "cancel_platform": "annulé par la plateforme",
     "noshow": "patient absent",
     "session_opened": "vacation ouverte",
+    "moved": "rendez-vous déplacé",
 }
 OFFER_LABELS = {
     "pending": "en attente de réponse",

@@ -275,6 +275,25 @@ async def on_appointment_event(
     if event.kind == EventKind.booked:
         await _on_booked(session, appointment, event.now)
         return
+    if event.kind == EventKind.rescheduled and event.previous_start is not None:
+        if event.previous_start == appointment.start_at and (
+            event.previous_practitioner_id in (None, appointment.practitioner_id)
+        ):
+            return  # same place (a narrowed window is not a move)
+        length = appointment.end_at - appointment.start_at
+        await release(
+            session=session,
+            practitioner_id=event.previous_practitioner_id or appointment.practitioner_id,
+            kind=appointment.kind,
+            start_at=event.previous_start,
+            end_at=event.previous_start + length,
+            source=FreedSource.moved,
+            source_key=f"moved:{appointment.id}:{event.previous_start.isoformat()}",
+            freed_appointment_id=appointment.id,
+            now=event.now,
+            bf=bf,
+        )
+        return
     freed = event.kind == EventKind.cancelled or (
         event.kind == EventKind.outcome
         and appointment.status == AppointmentStatus.noshow

@@ -268,7 +268,10 @@ async def _refused(
         user,
         {**_back(data), **extra},
         error=exc,
-        typed={k: forms.text(data, k) for k in ("motif_derogation", "motif", "par_patient")},
+        typed={
+            k: forms.text(data, k)
+            for k in ("motif_derogation", "motif", "par_patient", "confirm_same_day")
+        },
         status_code=409 if exc.status_code == 409 else 422,
     )
 
@@ -308,6 +311,7 @@ async def book(request: Request, session: SessionDep, user: SecretariatUser) -> 
                     start_at=start,
                     end_at=end,
                     deadline_override_reason=reason,
+                    confirm_same_day=forms.checked(data, "confirm_same_day"),
                 ),
                 actor=user,
                 planner=request.app.state.rounds_planner,
@@ -345,6 +349,7 @@ async def move(request: Request, session: SessionDep, user: SecretariatUser) -> 
                     practitioner_id=gp,
                     deadline_override_reason=forms.text(data, "motif_derogation")[:REASON_MAX]
                     or None,
+                    confirm_same_day=forms.checked(data, "confirm_same_day"),
                 ),
                 actor=user,
                 ctx=booking_context(request),

@@ -102,6 +102,7 @@ async def move(
 ) -> Any:
     data = await forms.read_form(request)
     values = {k: forms.text(data, k) for k in ("date", "heure", "practitioner_id", "override")}
+    values["confirm_same_day"] = "1" if forms.checked(data, "confirm_same_day") else ""
     errors = forms.FormErrors()
     day = forms.parse_date(values["date"])
     if day is None:
@@ -121,6 +122,7 @@ async def move(
                         start_at=at(day, time),
                         practitioner_id=int(values["practitioner_id"] or 0) or None,
                         deadline_override_reason=values["override"] or None,
+                        confirm_same_day=bool(values["confirm_same_day"]),
                     ),
                     actor=user,
                     ctx=booking_context(request),
@@ -129,9 +131,11 @@ async def move(
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            field = {"start_at": "heure", "practitioner_id": "practitioner_id"}.get(
-                exc.field or "", "heure"
-            )
+            field = {
+                "start_at": "heure",
+                "practitioner_id": "practitioner_id",
+                "confirm_same_day": "confirm_same_day",
+            }.get(exc.field or "", "heure")
             errors.add(field, exc.message)
     return await _page(
         request, session, user, appointment_id, errors=errors, values=values, status_code=422

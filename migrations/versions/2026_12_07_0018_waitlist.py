@@ -138,6 +138,7 @@ def upgrade() -> None:
                 "cancel_platform",
                 "noshow",
                 "session_opened",
+                "moved",
                 name="freedsource",
                 native_enum=False,
                 length=16,

@@ -271,3 +271,37 @@ async def test_regulator_has_no_booking_rights_through_the_api(client, world, db
         client, world.regulator, rid, world.titular.id, at(world.today, dt.time(14, 45), PARIS)
     )
     assert response.status_code == 403
+
+
+async def test_moving_onto_the_day_of_the_patients_other_appointment_needs_confirmation(
+    client, world, db
+):
+    """The booking's same-day guard holds for a move too (issue 22, item 4)."""
+    patient = await make_patient(db)
+    requests = []
+    for reason in ("Otite", "Renouvellement"):
+        created = await client.post(
+            "/api/requests",
+            json={"patient_id": patient.id, "reason": reason, "urgency": "within_48h"},
+            headers=world.secretary,
+        )
+        assert created.status_code == 201, created.text
+        requests.append(created.json()["request"]["id"])
+    today_15 = at(world.today, dt.time(15), PARIS)
+    tomorrow_15 = today_15 + dt.timedelta(days=1)
+    first = await _book(client, world.secretary, requests[0], world.titular.id, today_15)
+    second = await _book(client, world.secretary, requests[1], world.titular.id, tomorrow_15)
+    assert first.status_code == second.status_code == 201, second.text
+    target = {"start_at": (today_15 + dt.timedelta(hours=2)).isoformat()}
+    url = f"/api/appointments/{second.json()['id']}/reschedule"
+    refused = await client.post(url, json=target, headers=world.secretary)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "patient_same_day"
+    assert refused.json()["appointments"] == [first.json()["id"]]
+    stored = await db.get(Appointment, second.json()["id"])
+    await db.refresh(stored)
+    assert stored.start_at == tomorrow_15  # nothing moved
+    confirmed = await client.post(
+        url, json={**target, "confirm_same_day": True}, headers=world.secretary
+    )
+    assert confirmed.status_code == 200, confirmed.text

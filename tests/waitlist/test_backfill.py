@@ -254,3 +254,29 @@ async def test_a_session_opened_by_the_coordinator_is_offered_to_the_waiting_lis
     assert {s.source for s in await fresh(db, FreedSlot)} == {"session_opened"}
     again = await sweep_job(app)
     assert again.opened == 0
+
+
+async def test_a_moved_appointment_offers_its_old_place_to_the_list(
+    app, client, db, world, fake_twilio
+):
+    """Moving frees capacity too: the place it left is offered like a cancelled one."""
+    patient = await make_patient(db)
+    booked = await book(
+        client,
+        world.secretary,
+        patient_id=patient.id,
+        practitioner_id=world.titular.id,
+        start=tomorrow_at(world, 14),
+    )
+    await waiting_patient(client, db, world, A, family="Alpha")
+    moved = await client.post(
+        f"/api/appointments/{booked['id']}/reschedule",
+        json={"start_at": tomorrow_at(world, 16).isoformat()},
+        headers=world.secretary,
+    )
+    assert moved.status_code == 200, moved.text
+    await worker(app).drain()
+    [slot] = await fresh(db, FreedSlot)
+    assert (slot.source, slot.start_at) == ("moved", tomorrow_at(world, 14))
+    [offer] = texts_to(fake_twilio, A)
+    assert "à 14h" in offer and offer.startswith("Un créneau s'est libéré")
