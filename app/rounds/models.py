@@ -22,7 +22,7 @@ class RunTrigger(enum.StrEnum):
     optimise = "optimise"  # the coordinator asked
     scheduled = "scheduled"  # the worker, before the session
     booking = "booking"  # a home visit was booked through a proposal
-    cancellation = "cancellation"
+    cancellation = "cancellation"  # a home visit was cancelled (the worker re-plans)
     delay = "delay"  # a GP reported a delay
 
 
@@ -88,6 +88,9 @@ class ReplanRequest(Base):
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     first_at: Mapped[dt.datetime]
     requested_at: Mapped[dt.datetime]
+    # The last change that marked the day (RunTrigger.booking or .cancellation): the
+    # worker's run is recorded under it, so the run list says why the morning moved.
+    cause: Mapped[str] = mapped_column(String(16), server_default="booking")
 
 
 class ProposalHold(Base):

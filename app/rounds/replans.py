@@ -38,14 +38,22 @@ logger = logging.getLogger(__name__)
 OVERDUE_PERIODS = 6
 
 
-async def request_replan(*, session: AsyncSession, date: dt.date, now: dt.datetime) -> None:
+async def request_replan(
+    *,
+    session: AsyncSession,
+    date: dt.date,
+    now: dt.datetime,
+    cause: RunTrigger = RunTrigger.booking,
+) -> None:
     """Mark ``date`` for a re-plan by the worker (one upsert; a burst keeps one row)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ReplanRequest).values(date=date, first_at=now, requested_at=now)
+    statement = insert(ReplanRequest).values(
+        date=date, first_at=now, requested_at=now, cause=str(cause)
+    )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=[ReplanRequest.date], set_={"requested_at": now}
+            index_elements=[ReplanRequest.date], set_={"requested_at": now, "cause": str(cause)}
         )
     )
 
@@ -63,7 +71,7 @@ async def on_appointment_cancelled(
     date = appointment.start_at.astimezone(PARIS).date()
     if date < now.astimezone(PARIS).date():
         return False
-    await request_replan(session=session, date=date, now=now)
+    await request_replan(session=session, date=date, now=now, cause=RunTrigger.cancellation)
     return True
 
 
@@ -88,12 +96,12 @@ async def run_pending(
             .order_by(ReplanRequest.date)
         )
     ).all()
-    marks = [(row.date, row.requested_at) for row in due]
+    marks = [(row.date, row.requested_at, RunTrigger(row.cause)) for row in due]
     await session.commit()  # no lock held during the solver runs
     runs = []
-    for date, requested_at in marks:
+    for date, requested_at, cause in marks:
         run = await rounds_service.run_day(
-            session=session, date=date, planner=planner, now=now, trigger=RunTrigger.booking
+            session=session, date=date, planner=planner, now=now, trigger=cause
         )
         if run is not None and run.status != RunStatus.succeeded:
             # The plan in force (with the insertions) stays; the next tick tries again.

@@ -309,6 +309,7 @@ async def test_a_cancellation_answers_without_solving_and_the_worker_replans(
         session=db, planner=planner, now=app.state.clock(), debounce_s=0
     )
     assert len(runs) == 1 and runs[0].status == "succeeded" and runs[0].renegotiate == []
+    assert runs[0].trigger == "cancellation"  # the run names why the morning moved
     run_id = runs[0].id
     assert await replans.pending(session=db) == []
     await db.rollback()
