@@ -149,6 +149,7 @@ class BillingFacts:
     referred_by_medecin_traitant: bool = False
     birth_date: dt.date | None = None
     video: bool = True
+    ame: bool = False  # aide médicale de l'État: outside the coordinated pathway
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,11 @@ class Billing:
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     years = day.year - birth_date.year
     return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+# The acts the MCG may be added to: the consultation, in the office or by video (a TCG is
+# billed as a consultation); never a home visit (see compute).
+MCG_ACTS = ("G", "GS", "TCG")
 
 
 def compute(facts: BillingFacts, table: TariffTable) -> Billing:
@@ -218,6 +224,12 @@ def compute(facts: BillingFacts, table: TariffTable) -> Billing:
     addable: list[str] = []
     if snp_ok:
         reasons["MCG"] = "non : non cumulable avec la majoration SNP"
+    elif act not in MCG_ACTS:
+        # Convention (art. 16.2 / 18.2): the MCG is « applicable à la consultation »; the
+        # CPAM rejects VG + MCG (ameli's tariff page, as reported by fmfpro.org/?p=10836).
+        reasons["MCG"] = "non : la MCG s'applique à la consultation, pas à la visite"
+    elif facts.ame:
+        reasons["MCG"] = "non : bénéficiaire de l'AME (hors parcours de soins coordonnés)"
     elif not facts.patient_has_medecin_traitant:
         reasons["MCG"] = "non : patient sans médecin traitant déclaré (parcours coordonné)"
     elif facts.practitioner_is_medecin_traitant:
@@ -353,6 +365,7 @@ async def price(
         ),
         birth_date=patient.birth_date,
         video=True if video is None else video,
+        ame=patient.ame,
     )
     if _snp_ceiling_decides(facts, table):  # counted only when it can change the answer
         # One counter, under the billing identity: an adjoint bills under the titular's

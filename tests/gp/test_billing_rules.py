@@ -117,7 +117,32 @@ async def test_mcg_patient_sans_médecin_traitant_visite_samedi_10h_vg_md_pas_de
     assert (booked["act_code"], booked["surcharges"]) == ("VG", ["MD"])
     row = await db.get(Appointment, booked["id"])
     assert row.billing_detail["total"] == "40.00"
-    assert "sans médecin traitant" in row.billing_detail["reasons"]["MCG"]
+    assert "pas à la visite" in row.billing_detail["reasons"]["MCG"]
+
+
+async def test_mcg_adressé_par_son_médecin_traitant_en_visite_lundi_10h_vg_md_pas_de_mcg(
+    client, world, db
+):
+    """Adressé par son médecin traitant, visite lundi 10:00 → VG+MD = 40 € : la MCG
+    s'applique à la consultation, pas à la visite (la CPAM rejette VG+MCG)."""
+    request_id = await _request(client, world, db, referred=True, **_with_mt(world))
+    booked = await book(
+        client, world, request_id, world.titular.id, local(world.today, 10), kind="home_visit"
+    )
+    assert (booked["act_code"], booked["surcharges"]) == ("VG", ["MD"])
+    row = await db.get(Appointment, booked["id"])
+    assert "pas à la visite" in row.billing_detail["reasons"]["MCG"]
+    refused = await _outcome(client, world.gp, booked["id"], add_surcharges=["MCG"])
+    assert refused.status_code in (409, 422), refused.text  # not addable either
+
+
+async def test_mcg_bénéficiaire_de_l_ame_adressé_tcg_seule(client, world, db):
+    """Bénéficiaire de l'AME, même adressé par un médecin traitant → TCG 25 €, pas de MCG."""
+    request_id = await _request(client, world, db, referred=True, ame=True, **_with_mt(world))
+    booked = await book(client, world, request_id, world.titular.id, local(world.today, 14))
+    assert (booked["act_code"], booked["surcharges"]) == ("TCG", [])
+    row = await db.get(Appointment, booked["id"])
+    assert "AME" in row.billing_detail["reasons"]["MCG"]
 
 
 async def test_mcg_réglage_de_la_coordination_mcg_sur_tout_acte_avec_médecin_traitant(
