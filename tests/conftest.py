@@ -88,13 +88,22 @@ async def _empty_tables(app) -> None:
     async with engine.begin() as conn:
         existing = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
+        # DELETE, children first, on both databases: on PostgreSQL a TRUNCATE of every
+        # table costs about 0.2 s (new files for each table and index), DELETE of a test's
+        # few rows about 0.02 s, twice per test. RESTRICT acts row by row: unlink adjoints
+        # from titulars first.
+        await conn.execute(text("UPDATE practitioners SET titular_id = NULL"))
+        for name in tables:
+            await conn.execute(text(f"DELETE FROM {name}"))
         if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            # RESTRICT acts row by row in SQLite: unlink adjoints from titulars first.
-            await conn.execute(text("UPDATE practitioners SET titular_id = NULL"))
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))
+            # Ids start at 1 again in every test, as TRUNCATE … RESTART IDENTITY did.
+            await conn.execute(
+                text(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                )
+            )
     # Every test starts on the demo territory (its communes place patients and GPs).
     async with app.state.sessionmaker() as session, session.begin():
         await territory.import_territory(

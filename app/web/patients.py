@@ -137,6 +137,19 @@ async def merge_confirmation(
     request: Request, patient_id: int, duplicate_id: int, session: SessionDep, user: SecretariatUser
 ) -> Any:
     """The confirmation step: both records side by side, what the merge moves."""
+    return await _merge_page(request, session, user, patient_id, duplicate_id)
+
+
+async def _merge_page(
+    request: Request,
+    session: Any,
+    user: Any,
+    patient_id: int,
+    duplicate_id: int,
+    *,
+    errors: forms.FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     kept = await patients_service.get(
         session=session, patient_id=patient_id, actor=user, purpose="read_merge"
     )
@@ -158,8 +171,9 @@ async def merge_confirmation(
             "appointments": await appointments_service.list_for_patient(
                 session=session, patient_id=duplicate.id
             ),
-            "errors": forms.FormErrors(),
+            "errors": errors or forms.FormErrors(),
         },
+        status_code=status_code,
     )
 
 
@@ -187,15 +201,17 @@ async def merge(
                 actor=user,
             )
     except DomainError as exc:
-        forms.domain_error(exc, errors)
-        return await _page(
+        if exc.status_code == 404:
+            raise
+        # Back to the confirmation step, the French reason next to the box.
+        forms.domain_error(exc, errors, default_field="confirm")
+        return await _merge_page(
             request,
             session,
             user,
             patient_id,
-            form="fusion",
+            duplicate_id,
             errors=errors,
-            values={"duplicate_id": duplicate_id},
             status_code=exc.status_code,
         )
     return RedirectResponse(f"/patients/{patient_id}?fait=fusion", status_code=303)

@@ -84,6 +84,7 @@ async def book(
     practitioner_id: int,
     start: dt.datetime,
     kind: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     response = await client.post(
         "/api/requests",
@@ -98,6 +99,7 @@ async def book(
     }
     if kind:
         payload["kind"] = kind
+    payload.update(extra)
     response = await client.post("/api/appointments", json=payload, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()

@@ -99,6 +99,7 @@ async def test_the_same_message_twice_is_acted_on_once(app, client, world, db, f
         patient_id=(await db.scalar(select(Patient.id))),
         practitioner_id=world.titular.id,
         start=tomorrow_at(world, 16),
+        confirm_same_day=True,  # a second appointment that day, confirmed by the secretary
     )
     await db.commit()
     params = incoming_sms_params(from_=PATIENT_PHONE, body="ANNULER", message_sid="SM" + "a" * 32)

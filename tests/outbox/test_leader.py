@@ -114,6 +114,7 @@ async def test_every_domain_job_is_registered_once(app):
         "orientation.sweep",
         "rounds.optimise_before_session",
         "rounds.replan_after_bookings",
+        "waitlist.sweep",
     ]
     with pytest.raises(ValueError):
         register_periodic(app, "messaging.reminders", 60, _noop)
