@@ -113,7 +113,7 @@ def test_secretary_takes_a_request_books_the_first_proposal_and_sees_it_in_the_a
     confirmation = page.locator("#confirmation").inner_text()
     assert "LEFEBVRE Paul" in confirmation and "Téléconsultation" in confirmation
     sms = page.locator("#sms-status").inner_text()
-    assert "RDV confirmé" in sms and "06 39 98 00 42" in sms  # queued by the messaging listener; phone as read aloud
+    assert "RDV confirmé" in sms and "06 39 98 00 42" in sms  # queued; phone read as 06…
     shot(page, "04-confirmation")
 
     page.get_by_role("link", name="Voir dans l'agenda").click()
