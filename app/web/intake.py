@@ -40,6 +40,7 @@ from app.requests.triage import (
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
 from app.territory import service as territory
+from app.ui import formats
 from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
 from app.web.agenda import STATUS_LABELS
@@ -190,7 +191,7 @@ async def new_request(
     # Prefill the creation form with what was searched: nothing typed twice.
     prefill = {
         "family_name": search["nom"],
-        "phone": search["telephone"] or appel,
+        "phone": formats.phone(search["telephone"] or appel),
         "birth_date": birth.isoformat() if birth else "",
     }
     return _screen(

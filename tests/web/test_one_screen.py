@@ -42,7 +42,7 @@ async def test_search_triage_and_request_render_the_same_panels(client, db, worl
     assert "Résultats (0)" in search.text  # the number found no record
     assert '<input type="hidden" name="appel" value="+33639980077">' in search.text
     assert 'id="telephone" name="telephone" type="tel" value=""' in search.text
-    assert 'id="phone" name="phone" type="tel" value="+33639980077"' in search.text  # prefilled
+    assert 'id="phone" name="phone" type="tel" value="06 39 98 00 77"' in search.text  # prefilled
 
     # A name with a typo, the call carried by the search form.
     found = await client.get("/demandes/nouvelle?nom=Lefebre&appel=%2B33639980077")

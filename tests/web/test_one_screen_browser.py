@@ -112,7 +112,7 @@ def test_one_call_from_the_calls_panel_to_the_booking_on_one_screen(page, server
     page.locator("#live-calls").get_by_role("link", name="inconnu — créer").click()
     page.wait_for_url(re.compile(r"/demandes/nouvelle\?telephone="))
     assert page.locator("#caller-number").inner_text() == "Appel du 06 39 98 00 77"
-    assert "Résultats (0)" in page.locator("#h-search + p + form ~ h3").inner_text()
+    assert page.locator("#h-results").inner_text() == "Résultats (0)"
     assert page.get_by_label("Téléphone").first.input_value() == ""  # free for another search
     assert _focused(page) == "nom"
     _step(page, "one-screen-1-appel", "06 39 98 00 77")
@@ -123,6 +123,7 @@ def test_one_call_from_the_calls_panel_to_the_booking_on_one_screen(page, server
     assert "appel=" in page.url
     row = page.locator("table.results tbody tr").filter(has_text="LEFEBVRE Jeanne")
     assert row.count() == 1
+    assert _focused(page) == "search-results"  # the results take the focus
     _step(page, "one-screen-2-recherche", "06 39 98 00 77")
 
     row.get_by_role("link", name=re.compile("Choisir")).click()
