@@ -90,6 +90,8 @@ def _step(page, name: str, caller_text: str) -> None:
     assert page.locator("#h-search").is_visible()  # the search panel stays too
     for width, height in ((1280, 800), (375, 740)):
         page.set_viewport_size({"width": width, "height": height})
+        # What the secretary sees: the page scrolled to where the focus is.
+        page.evaluate("document.activeElement.scrollIntoView({block: 'center'})")
         box = caller.bounding_box()
         assert box is not None and 0 <= box["y"] < height, (width, box)  # in view, not scrolled off
         wide = page.evaluate(WIDER_THAN_SCREEN)
