@@ -1,9 +1,17 @@
-"""Nouvelle demande: find or create the patient, triage, proposals, booking in one click."""
+"""One call, one screen: the caller, the patient search, triage, proposals and booking.
+
+The three steps (``/demandes/nouvelle``, ``?patient_id=``, ``/demandes/{id}``) render the same
+page, ``web/one_call.html``, whose panels (caller, search, triage, request) stay on screen
+through the call; every form is a plain GET/POST with post/redirect/get (no JavaScript needed).
+The caller's number (``appel``) follows the call from step to step.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,7 +24,7 @@ from app.core.timeutil import PARIS
 from app.patients import service as patients_service
 from app.patients.models import Patient
 from app.patients.schemas import PatientIn, PatientUpdate
-from app.practitioners.models import SessionKind
+from app.practitioners.models import Practitioner, SessionKind
 from app.requests import service as requests_service
 from app.requests.models import Destination, RequestStatus, Urgency, UrgencyDecidedBy
 from app.requests.schemas import RequestIn
@@ -32,6 +40,7 @@ from app.requests.triage import (
 from app.rounds import proposals as rounds_proposals
 from app.rounds.schemas import ProposalChoice
 from app.territory import service as territory
+from app.ui import formats
 from app.ui.layout import SecretariatUser, render
 from app.web import forms, integrations
 from app.web.agenda import STATUS_LABELS
@@ -93,6 +102,55 @@ def _suggested(patient: Patient, cannot_travel: bool = False) -> str:
     )
 
 
+# --- the call carried from panel to panel ------------------------------------------------
+
+SEARCH_KEYS = ("nom", "naissance", "telephone")
+
+
+def _clip(value: Any) -> str:
+    if isinstance(value, list):  # a field sent twice: the first one
+        value = value[0] if value else ""
+    return str(value or "").strip()[:100]
+
+
+def call_of(source: Mapping[str, Any]) -> str:
+    """The caller's number carried by the screen (query string or form), "" if none."""
+    return _clip(source.get("appel"))
+
+
+def call_url(path: str, appel: str, **extra: Any) -> str:
+    """``path`` with the call context (and ``extra``) in its query string."""
+    params = {k: v for k, v in {**extra, "appel": appel}.items() if v not in ("", None)}
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+async def _search_panel(
+    session: Any, user: Any, search: dict[str, str], *, run: bool = True
+) -> dict[str, Any]:
+    """The search panel's context: the query, its results (None if none asked), errors."""
+    errors = forms.FormErrors()
+    results: list[Patient] | None = None
+    birth = forms.parse_date(search["naissance"])
+    if run and any(search.values()):
+        if search["naissance"] and birth is None:
+            errors.add("naissance", "Date invalide : utilisez le format jj/mm/aaaa.")
+        else:
+            try:
+                results = list(
+                    await patients_service.search(
+                        session=session,
+                        actor=user,
+                        name=search["nom"] or None,
+                        birth_date=birth,
+                        phone=search["telephone"] or None,
+                    )
+                )
+            except InvalidInput as exc:
+                field = {"phone": "telephone", "name": "nom"}.get(exc.field or "", "nom")
+                errors.add(field, exc.message)
+    return {"search": search, "results": results, "search_errors": errors, "birth": birth}
+
+
 @router.get("/demandes/nouvelle", response_class=HTMLResponse)
 async def new_request(
     request: Request,
@@ -101,8 +159,19 @@ async def new_request(
     nom: str = "",
     naissance: str = "",
     telephone: str = "",
+    appel: str = "",
     patient_id: int | None = None,
 ) -> Any:
+    search = {"nom": _clip(nom), "naissance": _clip(naissance), "telephone": _clip(telephone)}
+    appel = _clip(appel)
+    if not appel and search["telephone"] and not (search["nom"] or search["naissance"]):
+        # Opened from the calls panel (``?telephone=``): that number is the caller's. It
+        # is searched once; the phone field is then left free so that a name typed next
+        # is not also filtered by a number no record has.
+        appel = search["telephone"]
+    panel = await _search_panel(session, user, search)
+    if appel == search["telephone"] and not (search["nom"] or search["naissance"]):
+        panel["search"] = {**search, "telephone": ""}
     if patient_id is not None:
         patient = await patients_service.get(
             session=session, patient_id=patient_id, actor=user, purpose="intake"
@@ -115,47 +184,54 @@ async def new_request(
             errors=forms.FormErrors(),
             communes=await territory.communes(session),
             session=session,
+            appel=appel,
+            panel=panel,
         )
-    errors = forms.FormErrors()
-    results: list[Patient] | None = None
-    birth = forms.parse_date(naissance)
-    if nom or naissance or telephone:
-        if naissance and birth is None:
-            errors.add("naissance", "Date invalide : utilisez le format jj/mm/aaaa.")
-        else:
-            try:
-                results = list(
-                    await patients_service.search(
-                        session=session,
-                        actor=user,
-                        name=nom or None,
-                        birth_date=birth,
-                        phone=telephone or None,
-                    )
-                )
-            except InvalidInput as exc:
-                field = {"phone": "telephone", "name": "nom"}.get(exc.field or "", "nom")
-                errors.add(field, exc.message)
+    birth = panel.pop("birth")
     # Prefill the creation form with what was searched: nothing typed twice.
     prefill = {
-        "family_name": nom,
-        "phone": telephone,
+        "family_name": search["nom"],
+        "phone": formats.phone(search["telephone"] or appel),
         "birth_date": birth.isoformat() if birth else "",
     }
-    return render(
+    return _screen(
         request,
-        "web/intake_search.html",
         user,
+        "search",
+        appel,
         {
             **_common(await territory.communes(session)),
-            "search": {"nom": nom, "naissance": naissance, "telephone": telephone},
-            "results": results,
-            "errors": errors,
+            **panel,
             "create_errors": forms.FormErrors(),
             "values": prefill,
             "duplicates": [],
         },
+    )
+
+
+def _screen(
+    request: Request,
+    user: Any,
+    step: str,
+    appel: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The one-call screen at ``step`` (search, triage, request): the same page each time."""
+    context.setdefault("search", {"nom": "", "naissance": "", "telephone": ""})
+    context.setdefault("results", None)
+    context.setdefault("search_errors", forms.FormErrors())
+    context.pop("birth", None)
+    # "Choisir" keeps the search (and the call) on screen while the triage opens.
+    context["choose_query"] = {k: v for k, v in {**context["search"], "appel": appel}.items() if v}
+    return render(
+        request,
+        "web/one_call.html",
+        user,
+        {**context, "step": step, "appel": appel},
         active="demande",
+        status_code=status_code,
     )
 
 
@@ -197,7 +273,10 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
                 patient = await patients_service.create(
                     session=session, patient_in=patient_in, actor=user
                 )
-            return RedirectResponse(f"/demandes/nouvelle?patient_id={patient.id}", status_code=303)
+            return RedirectResponse(
+                call_url("/demandes/nouvelle", call_of(data), patient_id=patient.id),
+                status_code=303,
+            )
         except Conflict as exc:
             errors.add(exc.field or "", exc.message)
             for candidate in exc.extra.get("duplicates", []):
@@ -211,20 +290,17 @@ async def create_patient(request: Request, session: SessionDep, user: Secretaria
                 )
         except DomainError as exc:
             forms.domain_error(exc, errors)
-    return render(
+    return _screen(
         request,
-        "web/intake_search.html",
         user,
+        "search",
+        call_of(data),
         {
             **_common(await territory.communes(session)),
-            "search": {"nom": "", "naissance": "", "telephone": ""},
-            "results": None,
-            "errors": forms.FormErrors(),
             "create_errors": errors,
             "values": values,
             "duplicates": duplicates,
         },
-        active="demande",
         status_code=422,
     )
 
@@ -238,6 +314,8 @@ async def _request_form(
     errors: forms.FormErrors,
     communes: territory.Communes,
     session: Any,
+    appel: str = "",
+    panel: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     values = {
@@ -253,12 +331,14 @@ async def _request_form(
     urgency_forced = decided_by == UrgencyDecidedBy.age_rule
     if urgency_forced and not values.get("urgency"):
         values["urgency"] = str(forced)
-    return render(
+    return _screen(
         request,
-        "web/intake_request.html",
         user,
+        "triage",
+        appel,
         {
             **_common(communes),
+            **(panel or {}),
             "patient": patient,
             "values": values,
             "errors": errors,
@@ -291,7 +371,6 @@ async def _request_form(
                 if getattr(patient, flag)
             ],
         },
-        active="demande",
         status_code=status_code,
     )
 
@@ -367,6 +446,7 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             errors=errors,
             communes=await territory.communes(session),
             session=session,
+            appel=call_of(data),
             status_code=422,
         )
     if (
@@ -396,17 +476,31 @@ async def create_request(request: Request, session: SessionDep, user: Secretaria
             errors=errors,
             communes=await territory.communes(session),
             session=session,
+            appel=call_of(data),
             status_code=422,
         )
-    return RedirectResponse(f"/demandes/{care_request.id}", status_code=303)
+    return RedirectResponse(call_url(f"/demandes/{care_request.id}", call_of(data)), 303)
 
 
 @router.get("/demandes/{request_id}", response_class=HTMLResponse)
 async def request_page(
-    request: Request, request_id: int, session: SessionDep, user: SecretariatUser
+    request: Request,
+    request_id: int,
+    session: SessionDep,
+    user: SecretariatUser,
+    appel: str = "",
+    reserve: int | None = None,
 ) -> Any:
     care_request = await requests_service.get(session=session, request_id=request_id, actor=user)
-    return await _request_page(request, session, user, care_request, errors=forms.FormErrors())
+    return await _request_page(
+        request,
+        session,
+        user,
+        care_request,
+        errors=forms.FormErrors(),
+        appel=_clip(appel),
+        reserved_id=reserve,
+    )
 
 
 async def _request_page(
@@ -417,6 +511,8 @@ async def _request_page(
     *,
     errors: forms.FormErrors,
     override: dict[str, Any] | None = None,
+    appel: str = "",
+    reserved_id: int | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     patient = await session.get(Patient, care_request.patient_id)
@@ -462,10 +558,20 @@ async def _request_page(
                     seen.add(other.id)
                     same_day.append(other)
     same_days = {a.start_at.astimezone(PARIS).date() for a in same_day}
-    return render(
+    appointments = [
+        a
+        for a in await appointments_service.list_for_patient(session=session, patient_id=patient.id)
+        if a.request_id == care_request.id
+    ]
+    reserved = next((a for a in appointments if a.id == reserved_id), None)
+    practitioner = (
+        await session.get(Practitioner, reserved.practitioner_id) if reserved is not None else None
+    )
+    return _screen(
         request,
-        "web/request.html",
         user,
+        "request",
+        appel,
         {
             **_common(await territory.communes(session)),
             "care_request": care_request,
@@ -481,15 +587,11 @@ async def _request_page(
             "same_tz": PARIS,
             "appointment_status_labels": STATUS_LABELS,
             "modality_labels_all": {k: v for k, v in MODALITY_LABELS.items() if k != "practice"},
-            "appointments": [
-                a
-                for a in await appointments_service.list_for_patient(
-                    session=session, patient_id=patient.id
-                )
-                if a.request_id == care_request.id
-            ],
+            "appointments": appointments,
+            # The confirmation shown on the call screen after booking (``?reserve=<id>``).
+            "reserved": reserved,
+            "reserved_practitioner": practitioner.display_name if practitioner else "",
         },
-        active="demande",
         status_code=status_code,
     )
 
@@ -541,7 +643,14 @@ async def book(
                 "reason": forms.text(data, "deadline_override_reason"),
                 "same_day": exc.extra.get("code") == "patient_same_day",
             },
+            appel=call_of(data),
             status_code=409,
+        )
+    appel = call_of(data)
+    if appel:
+        # During a call the confirmation stays on the call screen (caller, patient, request).
+        return RedirectResponse(
+            call_url(f"/demandes/{care_request.id}", appel, reserve=booked.appointment.id), 303
         )
     return RedirectResponse(f"/rendez-vous/{booked.appointment.id}?reserve=1", status_code=303)
 
@@ -567,19 +676,22 @@ async def _after_action(
     request_id: int,
     action: Any,
     errors: forms.FormErrors,
+    appel: str = "",
 ) -> Any:
     """Run the action (a service call) unless the form has errors; redirect, or show why."""
     if not errors:
         try:
             async with session.begin_nested():
                 await action()
-            return RedirectResponse(f"/demandes/{request_id}", status_code=303)
+            return RedirectResponse(call_url(f"/demandes/{request_id}", appel), status_code=303)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
             forms.domain_error(exc, errors, default_field="outcome")
     care_request = await requests_service.get(session=session, request_id=request_id, actor=user)
-    return await _request_page(request, session, user, care_request, errors=errors, status_code=422)
+    return await _request_page(
+        request, session, user, care_request, errors=errors, appel=appel, status_code=422
+    )
 
 
 @router.post("/demandes/{request_id}/revoir", response_class=HTMLResponse)
@@ -611,7 +723,7 @@ async def reconsider(
             calendar=request.app.state.calendar,
         )
 
-    return await _after_action(request, session, user, request_id, action, errors)
+    return await _after_action(request, session, user, request_id, action, errors, call_of(data))
 
 
 @router.post("/demandes/{request_id}/orienter", response_class=HTMLResponse)
@@ -642,7 +754,7 @@ async def send_elsewhere(
             destination=destination,
         )
 
-    return await _after_action(request, session, user, request_id, action, errors)
+    return await _after_action(request, session, user, request_id, action, errors, call_of(data))
 
 
 @router.post("/demandes/{request_id}/non-pourvue", response_class=HTMLResponse)
@@ -664,7 +776,7 @@ async def close_unfilled(
             now=request.app.state.clock(),
         )
 
-    return await _after_action(request, session, user, request_id, action, errors)
+    return await _after_action(request, session, user, request_id, action, errors, call_of(data))
 
 
 @router.post("/demandes/{request_id}/rouvrir", response_class=HTMLResponse)
@@ -672,7 +784,7 @@ async def reopen(
     request: Request, request_id: int, session: SessionDep, user: SecretariatUser
 ) -> Any:
     """A *non pourvue* request waits again (the patient called back, a GP freed up)."""
-    await forms.read_form(request)
+    data = await forms.read_form(request)
 
     async def action() -> None:
         await requests_service.change_status(
@@ -684,4 +796,6 @@ async def reopen(
             now=request.app.state.clock(),
         )
 
-    return await _after_action(request, session, user, request_id, action, forms.FormErrors())
+    return await _after_action(
+        request, session, user, request_id, action, forms.FormErrors(), call_of(data)
+    )

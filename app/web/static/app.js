@@ -86,8 +86,18 @@
     if (bad) bad.focus();
   }
 
+  // One call, one screen: after each step the focus lands on the panel that comes next
+  // (the triage's first field has autofocus; the proposals or the confirmation take it here).
+  function focusPanel() {
+    if (document.querySelector("[aria-invalid=true]")) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var panel = document.querySelector("[data-focus-panel]");
+    if (panel) panel.focus();
+  }
+
   function start() {
     focusError();
+    focusPanel();
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
     countdowns();
     redFlags();
