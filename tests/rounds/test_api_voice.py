@@ -81,7 +81,7 @@ async def test_a_run_names_people_and_has_real_times(client, world, db):
     run = (await client.get(f"/api/rounds/{world.today}/runs", headers=world.coordinator)).json()[0]
     summary = run["summary"]
     # Was "2 : 1 visite(s), 30 min de trajet — a1 10:00–11:00" (ids for people).
-    assert summary.startswith("Dr Claire Martin : 1 visite, 30 min de trajet — Test Lambert ")
+    assert summary.startswith("Dr Claire Martin : 1 visite, 30 min de trajet — LAMBERT Test ")
     assert "Dr Karim Bernard sans tournée : pas de vacation de visites ce jour" in summary
     assert not re.search(r"(^|\s)a?\d+ :", summary), summary
     started = dt.datetime.fromisoformat(run["started_at"])
