@@ -59,6 +59,17 @@ def free_port() -> int:
 
 
 async def reset(url: str) -> None:
+    """An empty schema in the benchmark's own database, created when missing."""
+    head, _, name = url.rpartition("/")
+    admin = make_engine(f"{head}/postgres")
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        found = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not found:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
