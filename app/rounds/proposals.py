@@ -496,7 +496,6 @@ async def list_proposals(
     """
     care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
     check_open(care_request)
-    kind = care_request.modality or SessionKind.teleconsultation
     everything = await candidates(
         session=session, care_request=care_request, k=k, planner=planner, now=now, beyond=beyond
     )
@@ -506,17 +505,14 @@ async def list_proposals(
             for score, o in everything
             if o.deadline_slack_minutes is not None and o.deadline_slack_minutes < 0
         ]
-    # Holds are read and written one caller at a time (a few milliseconds, the options
-    # already computed): the next caller sees these holds.
-    await holds_service.serialise(session, str(kind))
-    held = await _held(session, care_request, planner, now, beyond)
-    found = pick(everything, held, k)
-    await holds_service.hold(
+    found, held = await hold_best(
         session=session,
-        request_id=care_request.id,
-        options=[(o.practitioner_id, str(o.kind), o.start_at, o.end_at) for o in found],
+        care_request=care_request,
+        everything=everything,
+        k=k,
+        planner=planner,
         now=now,
-        seconds=planner.settings.proposal_hold_seconds,
+        beyond=beyond,
     )
     return ProposalsOut(
         request_id=care_request.id,
@@ -526,6 +522,43 @@ async def list_proposals(
         other_times=other_times(everything, found, held, OTHER_TIMES),
         message=None if found else "Aucune option avant l'échéance : élargir ou déroger.",
     )
+
+
+async def hold_best(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    everything: list[tuple[float, ProposalOut]],
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+    beyond: bool = False,
+) -> tuple[list[ProposalOut], list[holds_service.Held]]:
+    """The k best of ``everything`` once other callers' holds apply, held for this caller.
+
+    Holds are read and written one caller at a time (a few milliseconds, the options
+    already computed): the next caller sees these holds. ``everything`` was read before
+    that lock, so a timed slot booked since (its holder's hold released by the booking)
+    may still be in it: timed appointments are read again under the lock and left out
+    like holds, so a shown option is never one already taken.
+    """
+    kind = care_request.modality or SessionKind.teleconsultation
+    await holds_service.serialise(session, str(kind))
+    held = await _held(session, care_request, planner, now, beyond)
+    if kind != SessionKind.home_visit:
+        last = _dates(care_request, now, planner, beyond)[-1]
+        held += await holds_service.booked_timed(
+            session=session, start=now, end=day_bounds(last)[1]
+        )
+    found = pick(everything, held, k)
+    await holds_service.hold(
+        session=session,
+        request_id=care_request.id,
+        options=[(o.practitioner_id, str(o.kind), o.start_at, o.end_at) for o in found],
+        now=now,
+        seconds=planner.settings.proposal_hold_seconds,
+    )
+    return found, held
 
 
 async def _invalidated(
