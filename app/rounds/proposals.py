@@ -550,6 +550,8 @@ async def hold_best(
         held += await holds_service.booked_timed(
             session=session, start=now, end=day_bounds(last)[1]
         )
+    else:
+        everything = await _room_left(session, everything, held)
     found = pick(everything, held, k)
     await holds_service.hold(
         session=session,
@@ -559,6 +561,46 @@ async def hold_best(
         seconds=planner.settings.proposal_hold_seconds,
     )
     return found, held
+
+
+async def _room_left(
+    session: AsyncSession,
+    everything: list[tuple[float, ProposalOut]],
+    held: list[holds_service.Held],
+) -> list[tuple[float, ProposalOut]]:
+    """Home-visit options whose round still has room once other callers' holds count.
+
+    A round (one session per GP and day) takes at most its ``capacity`` visits (and the
+    GP's ``max_visits_per_morning``); each other
+    caller holds at most one window of it. Counting only the booked visits, the last
+    free place was shown to several callers and all but one got 409 ``session_full``
+    (load benchmark, 2026-12-07): the holders keep their place, the others are shown
+    other rounds.
+    """
+    ids = {o.session_id for _s, o in everything if o.session_id is not None}
+    if not ids or not held:
+        return everything
+    # The round's room as the solver counts it (rounds/instance.py ``_gps``).
+    rows = await session.execute(
+        select(DutySession.id, DutySession.capacity, Practitioner.max_visits_per_morning)
+        .join(Practitioner, Practitioner.id == DutySession.practitioner_id)
+        .where(DutySession.id.in_(ids))
+    )
+    capacity = {sid: min(cap, most) for sid, cap, most in rows.all()}
+    booked = await appointments_service.count_by_session(session=session, session_ids=list(ids))
+    holders: dict[tuple[int, dt.date], int] = {}
+    for h in held:
+        if h.kind == SessionKind.home_visit:
+            key = (h.practitioner_id, h.start_at.astimezone(PARIS).date())
+            holders[key] = holders.get(key, 0) + 1
+    return [
+        (score, o)
+        for score, o in everything
+        if o.session_id is None
+        or o.session_id not in capacity
+        or booked.get(o.session_id, 0) + holders.get((o.practitioner_id, o.date), 0)
+        < capacity[o.session_id]
+    ]
 
 
 async def _invalidated(

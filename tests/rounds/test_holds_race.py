@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import update
+
+from app.practitioners.models import DutySession, SessionKind
 from app.requests.models import CareRequest
 from app.rounds import proposals
 from tests.rounds.conftest import new_patient, new_request
@@ -56,3 +59,42 @@ async def test_slot_booked_between_read_and_holds_is_not_shown(app, client, worl
         headers=world.secretary,
     )
     assert response.status_code == 201, response.text
+
+
+async def test_last_place_of_a_round_held_is_not_shown_to_another_caller(client, world, db):
+    # Every round of the day takes one visit: the first caller's hold takes that place.
+    await db.execute(
+        update(DutySession)
+        .where(DutySession.kind == SessionKind.home_visit, DutySession.date == world.today)
+        .values(capacity=1)
+    )
+    await db.commit()
+    first = await new_request(
+        client, world.secretary, (await new_patient(db, "Mercier")).id, modality="home_visit"
+    )
+    second = await new_request(
+        client,
+        world.secretary,
+        (await new_patient(db, "Girard", "Fresnes")).id,
+        modality="home_visit",
+    )
+    mine = await client.get(f"/api/requests/{first['id']}/proposals", headers=world.secretary)
+    assert mine.status_code == 200, mine.text
+    today = str(world.today)
+    held = {(o["practitioner_id"], o["date"]) for o in mine.json()["options"] if o["date"] == today}
+    assert held
+    theirs = await client.get(f"/api/requests/{second['id']}/proposals", headers=world.secretary)
+    assert theirs.status_code == 200, theirs.text
+    shown = theirs.json()["options"]
+    # Today's rounds (one place each) held by the first caller are not offered again.
+    assert not held & {(o["practitioner_id"], o["date"]) for o in shown}
+    # Both book what they were shown: no 409 (session_full) for either.
+    for request, options in ((first, mine.json()["options"]), (second, shown)):
+        if not options:
+            continue
+        response = await client.post(
+            f"/api/requests/{request['id']}/proposals/book",
+            json=options[0]["booking"],
+            headers=world.secretary,
+        )
+        assert response.status_code == 201, response.text
