@@ -138,6 +138,17 @@ class Recorder:
             return None
         self.times[label].append((time.perf_counter() - started) * 1000)
         self.codes[label][response.status_code] += 1
+        if response.status_code == 409:
+            # Which rule refused: the domain error's ``code`` and message.
+            try:
+                body = response.json()
+                why = f"{body.get('code')}"
+                if body.get("reason"):
+                    why += f" ({body['reason']})"
+                why += f": {body.get('message')}"
+            except ValueError:
+                why = response.text[:120]
+            self.notes[f"{label} 409 {why}"] += 1
         return response
 
 

@@ -34,16 +34,14 @@ async def day(
         session=session, practitioner_id=practitioner.id, start=start, end=end
     )
     patients, reasons = await appointments_queries.patients_and_reasons(session, appointments)
-    for patient_id in patients:
-        await audit_service.record(
-            session=session,
-            actor=actor,
-            action="agenda",
-            entity_type="patient",
-            entity_id=patient_id,
-            patient_id=patient_id,
-            detail={"date": date.isoformat()},
-        )
+    # One trace per patient shown, flushed together (one INSERT, not one per patient).
+    await audit_service.record_reads(
+        session=session,
+        actor=actor,
+        action="agenda",
+        patient_ids=list(patients),
+        detail={"date": date.isoformat()},
+    )
     out_sessions = []
     for duty in sessions:
         items = [a for a in appointments if a.session_id == duty.id]

@@ -99,6 +99,8 @@ async def patients_and_reasons(
     session: AsyncSession, appointments: Sequence[Appointment]
 ) -> tuple[dict[int, Patient], dict[int, str]]:
     """The patients of these appointments by id, and their requests' reasons by request id."""
+    if not appointments:
+        return {}, {}  # an empty day: no round trip for two empty IN lists
     patients = {
         p.id: p
         for p in (

@@ -79,13 +79,27 @@ class Roster:
         """The sessions asked for, of one kind."""
         return [s for s in self.offered if s.kind == kind]
 
+    # ``sessions`` by practitioner, rebuilt when that list is replaced or grows: the slot
+    # rules ask per slot, and a scan of every session each time was most of a free-slot
+    # search's CPU (benchmarks/profile_requests.py, 2026-12-07).
+    _by_practitioner: dict[int, list[DutySession]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _indexed: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
+
     def sessions_of(
         self, practitioner_id: int, kind: SessionKind | None = None
     ) -> list[DutySession]:
+        key = (id(self.sessions), len(self.sessions))
+        if self._indexed != key:
+            index: dict[int, list[DutySession]] = {}
+            for s in self.sessions:
+                index.setdefault(s.practitioner_id, []).append(s)
+            self._by_practitioner, self._indexed = index, key
         return [
             s
-            for s in self.sessions
-            if s.practitioner_id == practitioner_id and (kind is None or s.kind == kind)
+            for s in self._by_practitioner.get(practitioner_id, ())
+            if kind is None or s.kind == kind
         ]
 
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, delete, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.appointments.models import ACTIVE_STATUSES, Appointment
 from app.core.timeutil import PARIS
+from app.practitioners.models import SessionKind
 from app.rounds.models import ProposalHold
 
 
@@ -89,6 +91,27 @@ async def held_by_others(
         )
     )
     return [Held(pid, kind, s, e) for pid, kind, s, e in rows.all()]
+
+
+async def booked_timed(
+    *, session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[Held]:
+    """Active timed (not home-visit) appointments between ``start`` and ``end``, read now.
+
+    Proposals read free slots before taking the holds' lock; a slot booked in between
+    (and its holder's hold released) is left out through this fresh read.
+    """
+    rows = await session.execute(
+        select(
+            Appointment.practitioner_id, Appointment.kind, Appointment.start_at, Appointment.end_at
+        ).where(
+            Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.kind != SessionKind.home_visit,
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        )
+    )
+    return [Held(pid, str(kind), s, e) for pid, kind, s, e in rows.all()]
 
 
 async def hold(

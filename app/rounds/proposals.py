@@ -496,7 +496,6 @@ async def list_proposals(
     """
     care_request = await requests_service.get(session=session, request_id=request_id, actor=actor)
     check_open(care_request)
-    kind = care_request.modality or SessionKind.teleconsultation
     everything = await candidates(
         session=session, care_request=care_request, k=k, planner=planner, now=now, beyond=beyond
     )
@@ -506,17 +505,14 @@ async def list_proposals(
             for score, o in everything
             if o.deadline_slack_minutes is not None and o.deadline_slack_minutes < 0
         ]
-    # Holds are read and written one caller at a time (a few milliseconds, the options
-    # already computed): the next caller sees these holds.
-    await holds_service.serialise(session, str(kind))
-    held = await _held(session, care_request, planner, now, beyond)
-    found = pick(everything, held, k)
-    await holds_service.hold(
+    found, held = await hold_best(
         session=session,
-        request_id=care_request.id,
-        options=[(o.practitioner_id, str(o.kind), o.start_at, o.end_at) for o in found],
+        care_request=care_request,
+        everything=everything,
+        k=k,
+        planner=planner,
         now=now,
-        seconds=planner.settings.proposal_hold_seconds,
+        beyond=beyond,
     )
     return ProposalsOut(
         request_id=care_request.id,
@@ -526,6 +522,85 @@ async def list_proposals(
         other_times=other_times(everything, found, held, OTHER_TIMES),
         message=None if found else "Aucune option avant l'échéance : élargir ou déroger.",
     )
+
+
+async def hold_best(
+    *,
+    session: AsyncSession,
+    care_request: CareRequest,
+    everything: list[tuple[float, ProposalOut]],
+    k: int,
+    planner: Planner,
+    now: dt.datetime,
+    beyond: bool = False,
+) -> tuple[list[ProposalOut], list[holds_service.Held]]:
+    """The k best of ``everything`` once other callers' holds apply, held for this caller.
+
+    Holds are read and written one caller at a time (a few milliseconds, the options
+    already computed): the next caller sees these holds. ``everything`` was read before
+    that lock, so a timed slot booked since (its holder's hold released by the booking)
+    may still be in it: timed appointments are read again under the lock and left out
+    like holds, so a shown option is never one already taken.
+    """
+    kind = care_request.modality or SessionKind.teleconsultation
+    await holds_service.serialise(session, str(kind))
+    held = await _held(session, care_request, planner, now, beyond)
+    if kind != SessionKind.home_visit:
+        last = _dates(care_request, now, planner, beyond)[-1]
+        held += await holds_service.booked_timed(
+            session=session, start=now, end=day_bounds(last)[1]
+        )
+    else:
+        everything = await _room_left(session, everything, held)
+    found = pick(everything, held, k)
+    await holds_service.hold(
+        session=session,
+        request_id=care_request.id,
+        options=[(o.practitioner_id, str(o.kind), o.start_at, o.end_at) for o in found],
+        now=now,
+        seconds=planner.settings.proposal_hold_seconds,
+    )
+    return found, held
+
+
+async def _room_left(
+    session: AsyncSession,
+    everything: list[tuple[float, ProposalOut]],
+    held: list[holds_service.Held],
+) -> list[tuple[float, ProposalOut]]:
+    """Home-visit options whose round still has room once other callers' holds count.
+
+    A round (one session per GP and day) takes at most its ``capacity`` visits (and the
+    GP's ``max_visits_per_morning``); each other
+    caller holds at most one window of it. Counting only the booked visits, the last
+    free place was shown to several callers and all but one got 409 ``session_full``
+    (load benchmark, 2026-12-07): the holders keep their place, the others are shown
+    other rounds.
+    """
+    ids = {o.session_id for _s, o in everything if o.session_id is not None}
+    if not ids or not held:
+        return everything
+    # The round's room as the solver counts it (rounds/instance.py ``_gps``).
+    rows = await session.execute(
+        select(DutySession.id, DutySession.capacity, Practitioner.max_visits_per_morning)
+        .join(Practitioner, Practitioner.id == DutySession.practitioner_id)
+        .where(DutySession.id.in_(ids))
+    )
+    capacity = {sid: min(cap, most) for sid, cap, most in rows.all()}
+    booked = await appointments_service.count_by_session(session=session, session_ids=list(ids))
+    holders: dict[tuple[int, dt.date], int] = {}
+    for h in held:
+        if h.kind == SessionKind.home_visit:
+            key = (h.practitioner_id, h.start_at.astimezone(PARIS).date())
+            holders[key] = holders.get(key, 0) + 1
+    return [
+        (score, o)
+        for score, o in everything
+        if o.session_id is None
+        or o.session_id not in capacity
+        or booked.get(o.session_id, 0) + holders.get((o.practitioner_id, o.date), 0)
+        < capacity[o.session_id]
+    ]
 
 
 async def _invalidated(
