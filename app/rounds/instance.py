@@ -198,6 +198,17 @@ async def load_day(
             data.orders[str(route.practitioner_id)] = [
                 v for v in order if appointment_of(v) in appointments
             ]
+    else:
+        # No run yet: the rounds in force are the ones the bookings' insertions built,
+        # stamped on the appointments (``route_order``). Without them each insertion and
+        # the worker's first run would start from a fresh heuristic plan, which may leave
+        # out a promised visit that the insertions had placed.
+        stamped = sorted(
+            (a for a in appointments.values() if a.route_order is not None),
+            key=lambda a: (a.route_order or 0, a.id),
+        )
+        for a in stamped:
+            data.orders.setdefault(str(a.practitioner_id), []).append(visit_key(a.id))
     return data
 
 

@@ -631,6 +631,12 @@ def _insertion(
     """
     assert visit.assigned_practitioner_id is not None
     plan = rounds_service.plan_in_force(day, params, travel)
+    gp_key = visit.assigned_practitioner_id
+    assigned = {v.id: v.assigned_practitioner_id for v in day.instance.visits}
+    if any(assigned.get(d.visit_id) == gp_key for d in plan.dropped):
+        # The plan we would insert into leaves out a visit already promised on this round:
+        # its promise could not be checked, so this insertion cannot be vouched for.
+        return None
     found = propose(day.instance, visit, 1, plan=plan, params=params, travel=travel)
     if not found:
         return None
@@ -701,7 +707,16 @@ async def _publish_insertion(
     appointment.planned_arrival = instant(day.date, inserted.arrival)
     appointment.route_order = inserted.position + 1
     if day.run is None:
-        return  # no plan in force yet: the worker's run makes the first one
+        # No run yet: the order lives on the appointments (``load_day`` reads it back);
+        # the stops after the new one move down a place.
+        ids = [a for v in order if (a := appointment_of(v)) is not None]
+        ids.insert(inserted.position, appointment.id)
+        for n, aid in enumerate(ids, start=1):
+            booked = day.appointments.get(aid)
+            if booked is not None:
+                booked.route_order = n
+        appointment.route_order = inserted.position + 1
+        return  # the worker's run makes the first stored plan
     pid = appointment.practitioner_id
     route = await session.scalar(
         select(RoundRoute).where(RoundRoute.run_id == day.run.id, RoundRoute.practitioner_id == pid)

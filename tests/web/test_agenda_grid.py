@@ -285,10 +285,19 @@ async def test_rounds_show_order_windows_outcomes_and_spread_markers(client, db,
     circles = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="10"', page)
     assert len(circles) == 2 and circles[0] != circles[1]
     # Not geocoded (the commune's centre): the marker says its place is approximate.
+    # Numbered in the round's order, the one the bookings' insertions built (same window,
+    # same address: the second booking may come first).
     titles = re.findall(r"<g><title>([^<]*)</title>", page)
+    rows = (
+        await db.execute(
+            select(Appointment.id, Appointment.route_order).where(Appointment.id.in_(ids))
+        )
+    ).all()
+    names = {ids[0]: "ROUX", ids[1]: "BLANC"}
+    in_order = [names[i] for i, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
     assert titles[1:] == [
-        "1. ROUX Jeanne (position approchée : centre de Cachan)",
-        "2. BLANC Jeanne (position approchée : centre de Cachan)",
+        f"{n}. {name} Jeanne (position approchée : centre de Cachan)"
+        for n, name in enumerate(in_order, start=1)
     ]
 
 
