@@ -715,7 +715,6 @@ async def _publish_insertion(
             booked = day.appointments.get(aid)
             if booked is not None:
                 booked.route_order = n
-        appointment.route_order = inserted.position + 1
         return  # the worker's run makes the first stored plan
     pid = appointment.practitioner_id
     route = await session.scalar(
