@@ -145,7 +145,7 @@ class FakeTwilio:
     def start(self) -> FakeTwilio:
         """Listen on 127.0.0.1 on a free port, serving from a background thread."""
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _Server(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         # Keep-alive connections of the client would make a blocking close wait.
         server.block_on_close = False
@@ -435,6 +435,13 @@ def _message_json(message: FakeMessage) -> dict[str, Any]:
         "to": message.to,
         "uri": uri,
     }
+
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog like a real API's: 40 concurrent sends must not meet the
+    standard library's default of 5 (refused connections on a loaded machine)."""
+
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
