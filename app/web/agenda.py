@@ -322,12 +322,17 @@ async def book(request: Request, session: SessionDep, user: SecretariatUser) -> 
     except ValidationError:
         unreadable = Conflict("Créneau illisible : rechargez l'agenda et choisissez à nouveau.")
         return await _refused(request, session, user, data, unreadable, extra)
-    appointment = booked.appointment
+    return _back_to_day(data, booked.appointment, done="reserve", drop="demande")
+
+
+def _back_to_day(data: Any, appointment: Any, *, done: str, drop: str) -> Any:
+    """Post/redirect/get after a booking or a move: the agenda of the appointment's day,
+    without the pending action (``drop``), with what was done and the block to show."""
     back = _back(data)
-    back.pop("demande", None)
+    back.pop(drop, None)
     back["date"] = appointment.start_at.astimezone(PARIS).date().isoformat()
     return RedirectResponse(
-        "/agenda?" + urlencode({**back, "fait": "reserve", "rdv": appointment.id}), 303
+        "/agenda?" + urlencode({**back, "fait": done, "rdv": appointment.id}), 303
     )
 
 
@@ -359,12 +364,7 @@ async def move(request: Request, session: SessionDep, user: SecretariatUser) -> 
     except ValidationError:
         unreadable = Conflict("Créneau illisible : rechargez l'agenda et choisissez à nouveau.")
         return await _refused(request, session, user, data, unreadable, extra)
-    back = _back(data)
-    back.pop("deplacer", None)
-    back["date"] = moved.start_at.astimezone(PARIS).date().isoformat()
-    return RedirectResponse(
-        "/agenda?" + urlencode({**back, "fait": "deplace", "rdv": moved.id}), 303
-    )
+    return _back_to_day(data, moved, done="deplace", drop="deplacer")
 
 
 @router.post("/agenda/annuler", response_class=HTMLResponse)
