@@ -256,6 +256,10 @@ class Parameters:
     # ILS keeps the rounds its searches meet and ends on the best plan made of
     # them (scheduler.recombine): 80 visits 1.7 % above PyVRP instead of 3.4 %.
     recombine_rounds: bool = True
+    # Mornings of three regions or more (54 GPs) are improved region by region, each
+    # region this many neighbouring GPs (scheduler.regions): 320 visits / 60 GPs at
+    # 10 s from 3-7 % above PyVRP to within 2 % (benchmarks/RESULTS.md). 0 = never.
+    region_vehicles: int = 18
     # "ils" (ruin and recreate, the default), "gls" or "descent": scheduler.routing.SEARCHES.
     search: str = "ils"
     # Guided local search penalty weight, tuned on Bièvre mornings (benchmarks/RESULTS.md).

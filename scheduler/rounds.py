@@ -197,6 +197,7 @@ def solve_model(
         gls_reset_penalties=params.gls_reset_penalties,
         rivals=params.rival_first_solutions,
         recombine_rounds=params.recombine_rounds,
+        region_vehicles=params.region_vehicles,
     )
 
 
