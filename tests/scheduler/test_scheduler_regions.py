@@ -108,3 +108,25 @@ def test_a_morning_planned_by_regions_passes_the_independent_check():
     plan = solve_rounds(instance, params)
     assert plan.search == "ils"
     check_rounds(instance, plan, params)
+
+
+def test_regions_by_round_gather_the_gps_whose_rounds_come_nearest():
+    problem = _model().problem
+    first = _first_plan(problem)
+    nd = problem.num_depots
+
+    def points(v: int) -> list[int]:
+        return [problem.vehicles[v].start, *(nd + k for k in first.routes[v])]
+
+    differ = 0
+    for v in range(GPS):
+        by_round = neighbours(problem, v, SIZE, first.routes)
+        assert v in by_round and len(by_round) == SIZE
+        hop = {
+            u: min(int(problem.travel[a, b]) for a in points(v) for b in points(u))
+            for u in range(GPS)
+        }
+        inside = max(hop[u] for u in by_round if u != v)
+        assert all(hop[u] >= inside for u in range(GPS) if u not in by_round)
+        differ += by_round != neighbours(problem, v, SIZE)
+    assert differ > 0  # rounds reach beyond the practices: other regions than by practice
