@@ -6,8 +6,9 @@ team grows by synthetic titular/adjoint pairs (scheduler.bievre.synthetic_pairs)
 
 Each solve runs in a fresh child process (``--child``) so that its memory is its
 own: ``peak_mb`` is the sum of the peak resident sets (VmHWM) of the solving
-process and its worker processes (ours races two searches in two workers,
-scheduler.portfolio; PyVRP runs one search in the process), ``base_mb`` the same
+process and its worker processes (ours runs two searches, or from 54 GPs two
+region solves, at a time in two workers, scheduler.portfolio and
+scheduler.regions; PyVRP runs one search in the process), ``base_mb`` the same
 sum once the solver is imported and its workers started, before the model is
 built. The gap is the benchmark's (scheduler.bench.routing_cost_gap): ours
 over PyVRP at the same limit, in % of PyVRP's cost net of its drop penalties.

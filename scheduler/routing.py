@@ -19,6 +19,9 @@ ILS may race *rivals*: the same search from other first solutions, each in a
 worker process (:mod:`scheduler.portfolio`). Each search records the rounds it
 meets, and the result is the cheapest plan made of them all
 (:mod:`scheduler.recombine`), never worse than the best search's own.
+On mornings of three regions or more (54 GPs) ILS runs region by region
+instead (:func:`solve_by_regions`, :mod:`scheduler.regions`): one descent over
+60 rounds takes seconds there.
 
 Determinism: OR-Tools' local search is deterministic for a given model, but a
 wall-clock time limit cuts it at a machine-dependent point. The search is
