@@ -166,13 +166,19 @@ def plan_cost(
 
 
 def sweep_batches(
-    problem: RoutingProblem, size: int, seed: int, routes: Sequence[Sequence[int]] | None = None
+    problem: RoutingProblem,
+    size: int,
+    seed: int,
+    routes: Sequence[Sequence[int]] | None = None,
+    *,
+    pairs: bool = True,
 ) -> list[tuple[tuple[int, ...], ...]]:
     """One sweep's regions, as vehicle sets, in pairs that share no vehicle.
 
     Every vehicle seeds a region once, in an order drawn from ``seed``,
     unless an earlier region of the sweep already holds it. Neighbours are
-    by practice, or by round with ``routes`` (:func:`neighbours`).
+    by practice, or by round with ``routes`` (:func:`neighbours`). Without
+    ``pairs`` (one core) each region comes alone.
     """
     order = list(range(len(problem.vehicles)))
     random.Random(seed).shuffle(order)
@@ -182,16 +188,18 @@ def sweep_batches(
         if v not in covered:
             sets.append(neighbours(problem, v, size, routes))
             covered.update(sets[-1])
-    pairs: list[tuple[tuple[int, ...], ...]] = []
+    if not pairs:
+        return [(vs,) for vs in sets]
+    batches: list[tuple[tuple[int, ...], ...]] = []
     while sets:
         first = sets.pop(0)
         mate = next((s for s in sets if not set(s) & set(first)), None)
         if mate is None:
-            pairs.append((first,))
+            batches.append((first,))
         else:
             sets.remove(mate)
-            pairs.append((first, mate))
-    return pairs
+            batches.append((first, mate))
+    return batches
 
 
 def improve(
@@ -204,14 +212,16 @@ def improve(
     deadline: float,
     sweeps: int | None = None,
     batches: int | None = None,
+    pairs: bool = True,
 ) -> RoutingSolution:
     """Re-solve regions of ``size`` vehicles, two at a time, keeping each cheaper plan.
 
     Odd sweeps shape their regions by the rounds as they stand at the sweep's start.
 
     Stops after ``sweeps`` sweeps (:func:`sweep_batches`) or ``batches``
-    pairs of regions, the deterministic stops, or at ``deadline``
-    (``time.perf_counter()``), whichever comes first.
+    batches (pairs of regions, or single ones without ``pairs``), the
+    deterministic stops, or at ``deadline`` (``time.perf_counter()``),
+    whichever comes first.
     """
     routes = [tuple(r) for r in incumbent.routes]
     done = kept = 0
@@ -222,7 +232,7 @@ def improve(
         # region solves gave −0.35 to −0.59 % against PyVRP on 320 visits / 60 GPs,
         # seeds 0–4, where by practice alone gave +0.27 % (benchmarks/RESULTS.md).
         shaped_by = routes if sweep % 2 else None
-        for batch in sweep_batches(problem, size, seed * 1_000 + sweep, shaped_by):
+        for batch in sweep_batches(problem, size, seed * 1_000 + sweep, shaped_by, pairs=pairs):
             if time.perf_counter() >= deadline or (batches is not None and done >= batches):
                 return _result(problem, incumbent, routes, kept)
             pending = [region(problem, routes, vs) for vs in batch]

@@ -334,6 +334,7 @@ def solve_routing(
 
     On a morning of three regions of ``region_vehicles`` GPs or more, ILS
     runs region by region instead (:func:`solve_by_regions`); 0 never does.
+    Without ``rivals`` (one core) the regions are solved one at a time.
     """
     search = resolved_search(problem, metaheuristic)
     if search == "ils" and regions.applicable(problem, region_vehicles):
@@ -344,6 +345,7 @@ def solve_routing(
             seed=seed,
             size=region_vehicles,
             initial_routes=initial_routes,
+            pairs=bool(rivals),
         )
     if search == "ils":
         started = time.perf_counter()
@@ -389,12 +391,14 @@ def solve_by_regions(
     seed: int,
     size: int,
     initial_routes: list[list[int]] | None = None,
+    pairs: bool = True,
 ) -> RoutingSolution:
     """The cheapest-cost insertion's plan (or ``initial_routes``), improved by regions.
 
     A first sweep of regions of ``size // 2`` GPs, then regions of ``size``
     until the time is up (:func:`scheduler.regions.improve`). Each region is
-    solved by ILS from scratch, two side by side. With ``work_limit`` (the
+    solved by ILS from scratch, two side by side (one at a time in this
+    process without ``pairs``). With ``work_limit`` (the
     deterministic budget of the whole morning) each region solve gets its
     share of it and the number of regions is fixed, so that a seed gives one
     plan; the time limit then only caps.
@@ -440,6 +444,7 @@ def solve_by_regions(
             deadline=end - seconds / 2,
             sweeps=sweeps,
             batches=batches,
+            pairs=pairs,
         )
     elapsed = time.perf_counter() - started
     clock = work_limit is None or elapsed >= 0.98 * time_limit_s

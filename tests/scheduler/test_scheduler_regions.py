@@ -70,7 +70,13 @@ def test_by_regions_the_plan_improves_keeps_every_rule_and_follows_the_seed():
     model = _model(seed=1)
     problem = model.problem
     first = _first_plan(problem, seed=1)
-    common = {"time_limit_s": 60.0, "work_limit": 300, "seed": 1, "region_vehicles": SIZE}
+    common = {
+        "time_limit_s": 60.0,
+        "work_limit": 300,
+        "seed": 1,
+        "region_vehicles": SIZE,
+        "rivals": ("LOCAL_CHEAPEST_INSERTION",),
+    }
     sol = solve_routing(problem, **common)
     assert sol.notes["regions_kept"] >= 1
     assert sol.objective < first.objective
@@ -130,3 +136,15 @@ def test_regions_by_round_gather_the_gps_whose_rounds_come_nearest():
         assert all(hop[u] >= inside for u in range(GPS) if u not in by_round)
         differ += by_round != neighbours(problem, v, SIZE)
     assert differ > 0  # rounds reach beyond the practices: other regions than by practice
+
+
+def test_on_one_core_regions_come_one_at_a_time_and_still_improve():
+    problem = _model(seed=1).problem
+    singles = sweep_batches(problem, SIZE, seed=3, pairs=False)
+    assert all(len(batch) == 1 for batch in singles)
+    assert {v for batch in singles for vs in batch for v in vs} == set(range(GPS))
+    sol = solve_routing(
+        problem, time_limit_s=60.0, work_limit=300, seed=1, region_vehicles=SIZE, rivals=()
+    )
+    assert sol.notes["regions_kept"] >= 1
+    assert sol.objective < _first_plan(problem, seed=1).objective
