@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ortools.linear_solver import pywraplp
@@ -49,6 +49,16 @@ def round_cost(problem: RoutingProblem, vehicle: int, customers: tuple[int, ...]
         here = nd + k
     back = clock + int(problem.travel[here, veh.end])
     return arcs + veh.overtime(back)
+
+
+def plan_cost(
+    problem: RoutingProblem, routes: Sequence[Sequence[int]]
+) -> tuple[int, tuple[int, ...]]:
+    """A plan's objective (its rounds' costs plus drop penalties) and its dropped customers."""
+    served = {k for r in routes for k in r}
+    dropped = tuple(k for k in range(len(problem.customers)) if k not in served)
+    rounds = sum(round_cost(problem, v, tuple(r)) for v, r in enumerate(routes) if r)
+    return rounds + problem.drop_penalty(dropped), dropped
 
 
 def recombine(
@@ -114,10 +124,7 @@ def recombine(
     for var, (vehicle, customers, _) in zip(chosen, columns, strict=True):
         if var.solution_value() > 0.5:
             routes[vehicle] = customers
-    served = {k for r in routes for k in r}
-    dropped = tuple(k for k in range(len(problem.customers)) if k not in served)
-    total = sum(round_cost(problem, v, r) for v, r in enumerate(routes) if r)
-    total += problem.drop_penalty(dropped)
+    total, dropped = plan_cost(problem, routes)
     if total >= incumbent.objective:
         return incumbent
     logger.debug("recombined %d rounds: %d -> %d", len(columns), incumbent.objective, total)

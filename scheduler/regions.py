@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from scheduler.recombine import round_cost
+from scheduler.recombine import plan_cost, round_cost
 from scheduler.vrp import RoutingProblem, RoutingSolution
 
 #: Solves sub-problems side by side with a seed, and returns their solutions in
@@ -153,16 +153,6 @@ def sub_problem(
             for v in vehicles
         ),
     )
-
-
-def plan_cost(
-    problem: RoutingProblem, routes: Sequence[Sequence[int]]
-) -> tuple[int, tuple[int, ...]]:
-    """A plan's objective (rounds plus drop penalties) and its dropped customers."""
-    served = {k for r in routes for k in r}
-    dropped = tuple(k for k in range(len(problem.customers)) if k not in served)
-    rounds = sum(round_cost(problem, v, tuple(r)) for v, r in enumerate(routes) if r)
-    return rounds + problem.drop_penalty(dropped), dropped
 
 
 def sweep_batches(

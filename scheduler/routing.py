@@ -54,7 +54,7 @@ from ortools.util import optional_boolean_pb2
 
 from scheduler import portfolio, regions
 from scheduler.portfolio import side_by_side
-from scheduler.recombine import recombine
+from scheduler.recombine import plan_cost, recombine
 from scheduler.vrp import IntMatrix, RoutingProblem, RoutingSolution
 
 logger = logging.getLogger(__name__)
@@ -409,7 +409,7 @@ def solve_by_regions(
         problem, time_limit_s, 1, "descent", None, seed=seed, first_solution=REGIONS_FIRST_SOLUTION
     )
     if initial_routes:
-        cost, dropped = regions.plan_cost(problem, initial_routes)
+        cost, dropped = plan_cost(problem, initial_routes)
         if not best.found or cost < best.objective:
             best = replace(
                 best,

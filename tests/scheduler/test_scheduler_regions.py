@@ -9,8 +9,8 @@ from checker import check_rounds
 from scheduler import Parameters, solve_rounds
 from scheduler.bievre import morning
 from scheduler.plan import build_rounds_model, time_route
-from scheduler.recombine import round_cost
-from scheduler.regions import applicable, neighbours, plan_cost, region, sweep_batches
+from scheduler.recombine import plan_cost, round_cost
+from scheduler.regions import applicable, neighbours, region, sweep_batches
 from scheduler.routing import REGIONS_FIRST_SOLUTION, _solve_once, solve_routing
 from scheduler.vrp import RoutingSolution
 
